@@ -1,0 +1,161 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A person who logs in: committee staff, unit people, proposers, administrators."""
+
+    full_name = models.CharField(_("full name"), max_length=60, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    is_committee_staff = models.BooleanField(
+        _("committee staff"),
+        default=False,
+        help_text=_("Registers, reviews, assigns and supervises proposals."),
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.full_name or self.username
+
+    def get_full_name(self):
+        return self.full_name or self.username
+
+
+class Unit(models.Model):
+    """A handling unit (承办单位), or another office that receives copies."""
+
+    class Kind(models.TextChoices):
+        GOVERNMENT = "government", _("Government department")
+        TOWNSHIP = "township", _("Town or street")
+        PUBLIC_BODY = "public_body", _("Public body or enterprise")
+        PARTY_MASS = "party_mass", _("Party or mass organisation")
+        COMMITTEE = "committee", _("CPPCC office")
+        SUPERVISION = "supervision", _("Supervision office")
+
+    name = models.CharField(_("full name"), max_length=100, unique=True)
+    short_name = models.CharField(_("short name"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.GOVERNMENT)
+    doc_number_template = models.CharField(
+        _("document number template"),
+        max_length=60,
+        blank=True,
+        help_text=_("For example 梁平科技函〔{year}〕{n}号."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["name"]
+        indexes = [models.Index(fields=["short_name"])]
+
+    def __str__(self):
+        return self.short_name or self.name
+
+
+class Membership(models.Model):
+    """A user's role in a unit."""
+
+    class Role(models.TextChoices):
+        HANDLER = "handler", _("Handler")
+        LEADER = "leader", _("Leader (signer)")
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("unit")
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role, default=Role.HANDLER)
+    title = models.CharField(
+        _("leader's title"),
+        max_length=30,
+        blank=True,
+        help_text=_("As named in the sign-off attestation, e.g. 主要领导."),
+    )
+
+    class Meta:
+        verbose_name = _("unit membership")
+        verbose_name_plural = _("unit memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "unit", "role"], name="membership_unique_user_unit_role"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.unit} · {self.get_role_display()}"
+
+
+class Proposer(models.Model):
+    """Who a proposal can come from: a member, or a collective (party, group, committee)."""
+
+    class Kind(models.TextChoices):
+        MEMBER = "member", _("Member")
+        PARTY = "party", _("Democratic party")
+        GROUP = "group", _("People's organisation")
+        SECTOR = "sector", _("Sector group")
+        SPECIAL_COMMITTEE = "special_committee", _("Special committee")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.MEMBER)
+    name = models.CharField(_("name"), max_length=100)
+    user = models.OneToOneField(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="proposer",
+        verbose_name=_("login account"),
+    )
+    sector = models.CharField(_("sector"), max_length=60, blank=True)
+    party = models.CharField(_("political affiliation"), max_length=60, blank=True)
+    # Private: never on a public page.
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("proposer")
+        verbose_name_plural = _("proposers")
+        ordering = ["name"]
+        indexes = [models.Index(Lower("name"), name="proposer_name_lower")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_member(self):
+        return self.kind == self.Kind.MEMBER
+
+    @property
+    def salutation(self):
+        """How a reply letter addresses this proposer: 张华委员 / 民盟梁平区委."""
+        return f"{self.name}委员" if self.is_member else self.name
+
+
+class Notification(models.Model):
+    """An in-app message; email and SMS copies are sent after commit."""
+
+    recipient = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
+    )
+    verb = models.CharField(_("verb"), max_length=40)
+    message = models.TextField(_("message"))
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self):
+        return self.message[:50]

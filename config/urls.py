@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as account_views
+from proposals import views as proposal_views
+
+urlpatterns = [
+    path("", include("replies.public_urls")),
+    path("work/", proposal_views.workspace, name="workspace"),
+    path("work/proposals/", include("proposals.urls")),
+    path("work/replies/", include("replies.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", account_views.healthz, name="healthz"),
+]

@@ -1,0 +1,35 @@
+import django_filters
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Unit
+
+from .models import Assignment, Category, Proposal, Session
+
+
+class ProposalFilter(django_filters.FilterSet):
+    session = django_filters.ModelChoiceFilter(
+        label=_("Session"), queryset=Session.objects.select_related("term")
+    )
+    state = django_filters.ChoiceFilter(label=_("State"), choices=Proposal.State.choices)
+    unit = django_filters.ModelChoiceFilter(
+        label=_("Handling unit"),
+        queryset=Unit.objects.filter(is_active=True),
+        method="filter_unit",
+    )
+    category = django_filters.ModelChoiceFilter(
+        label=_("Category"), queryset=Category.objects.filter(is_active=True)
+    )
+    q = django_filters.CharFilter(label=_("Title contains"), method="filter_title")
+
+    class Meta:
+        model = Proposal
+        fields = ["session", "state", "unit", "category"]
+
+    def filter_unit(self, queryset, name, value):
+        return queryset.filter(
+            Exists(Assignment.objects.filter(proposal=OuterRef("pk"), unit=value, is_active=True))
+        )
+
+    def filter_title(self, queryset, name, value):
+        return queryset.filter(title__icontains=value.strip())

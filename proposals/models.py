@@ -1,0 +1,510 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Proposer, Unit
+
+CN_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_numeral(n):
+    """1 → 一, 15 → 十五, 23 → 二十三 (enough for terms and sessions)."""
+    if n < 10:
+        return CN_DIGITS[n]
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 1 else CN_DIGITS[tens]
+    return f"{head}十{CN_DIGITS[ones] if ones else ''}"
+
+
+class Term(models.Model):
+    """届: a committee's five-year term."""
+
+    number = models.PositiveSmallIntegerField(_("number"), unique=True)
+    committee = models.CharField(_("committee"), max_length=60, default="重庆市梁平区")
+    started_on = models.DateField(_("started on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("term")
+        verbose_name_plural = _("terms")
+        ordering = ["-number"]
+
+    def __str__(self):
+        return f"第{chinese_numeral(self.number)}届"
+
+
+class Session(models.Model):
+    """次会议: a plenary session of a term, and the period until the next one."""
+
+    term = models.ForeignKey(
+        Term, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("term")
+    )
+    number = models.PositiveSmallIntegerField(_("number"))
+    opened_on = models.DateField(_("opened on"), null=True, blank=True)
+    is_current = models.BooleanField(_("current"), default=False)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        ordering = ["-term__number", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["term", "number"], name="session_unique_number")
+        ]
+
+    def __str__(self):
+        return f"第{chinese_numeral(self.term.number)}届委员会第{chinese_numeral(self.number)}次会议"
+
+
+class Category(models.Model):
+    name = models.CharField(_("name"), max_length=40, unique=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class RejectionReason(models.Model):
+    """A coded reason for 不予立案 (configurable list)."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    label = models.CharField(_("label"), max_length=60)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("rejection reason")
+        verbose_name_plural = _("rejection reasons")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.label
+
+
+class CalendarDay(models.Model):
+    """A correction to the working-day calendar: a holiday, or a make-up working day (调休)."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_working_day = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar correction")
+        verbose_name_plural = _("calendar corrections")
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date} {self.note}"
+
+
+class Proposal(models.Model):
+    class Kind(models.TextChoices):
+        INDIVIDUAL = "individual", _("Individual")
+        JOINT = "joint", _("Joint")
+        PARTY = "party", _("Party or group")
+        SECTOR = "sector", _("Sector group")
+        SPECIAL_COMMITTEE = "special_committee", _("Special committee")
+
+    class Period(models.TextChoices):
+        PLENARY = "plenary", _("During the plenary")
+        INTERIM = "interim", _("Between sessions")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        AWAITING_COSIGNERS = "awaiting_cosigners", _("Awaiting co-signers")
+        SUBMITTED = "submitted", _("Submitted")
+        ACCEPTED = "accepted", _("Accepted")
+        ASSIGNED = "assigned", _("Assigned")
+        HANDLING = "handling", _("In handling")
+        REPLIED = "replied", _("Replied")
+        CLOSED = "closed", _("Closed")
+        MERGED = "merged", _("Merged")
+        CONVERTED = "converted", _("Turned into an opinion")
+        REJECTED = "rejected", _("Not accepted")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class ReviewOutcome(models.TextChoices):
+        ACCEPT = "accept", _("Accept")
+        MERGE = "merge", _("Merge")
+        CONVERT = "convert", _("Turn into an opinion")
+        REJECT = "reject", _("Reject")
+        WITHDRAW = "withdraw", _("Withdraw")
+
+    class HandlingMode(models.TextChoices):
+        SINGLE = "single", _("Single unit")
+        SPLIT = "split", _("Split")
+        JOINT = "joint", _("Joint (lead and co-handling units)")
+
+    session = models.ForeignKey(
+        Session, on_delete=models.PROTECT, related_name="proposals", verbose_name=_("session")
+    )
+    number = models.PositiveIntegerField(_("proposal number"), null=True, blank=True)
+    title = models.CharField(_("title"), max_length=200)
+    reasons = models.TextField(_("reasons"), blank=True)
+    suggestions = models.TextField(_("suggestions"), blank=True)
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proposals",
+        verbose_name=_("category"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.INDIVIDUAL)
+    period = models.CharField(_("period"), max_length=10, choices=Period, default=Period.PLENARY)
+    proposers = models.ManyToManyField(
+        Proposer,
+        through="ProposalSigner",
+        related_name="proposals",
+        verbose_name=_("proposers"),
+    )
+    suggested_units = models.ManyToManyField(
+        Unit, blank=True, related_name="suggested_for", verbose_name=_("suggested units")
+    )
+    consent_to_publish = models.BooleanField(_("consent to publish"), default=True)
+    no_publish_reason = models.CharField(
+        _("reason for not publishing"), max_length=200, blank=True
+    )
+    state = models.CharField(
+        _("state"), max_length=20, choices=State, default=State.DRAFT, db_index=True
+    )
+    review_outcome = models.CharField(
+        _("review outcome"), max_length=10, choices=ReviewOutcome, blank=True
+    )
+    rejection_reason = models.ForeignKey(
+        RejectionReason,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("rejection reason"),
+    )
+    review_comment = models.TextField(_("review comment"), blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_proposals",
+        verbose_name=_("merged into"),
+    )
+    is_key = models.BooleanField(_("key proposal"), default=False)
+    supervising_leader = models.CharField(_("supervising leader"), max_length=60, blank=True)
+    handling_mode = models.CharField(
+        _("handling mode"), max_length=10, choices=HandlingMode, blank=True
+    )
+    current_round = models.PositiveSmallIntegerField(_("handling round"), default=1)
+    on_paper = models.BooleanField(_("registered from paper"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "number"], name="proposal_unique_number_in_session"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["session", "state"]),
+            models.Index(fields=["category", "state"]),
+            models.Index(fields=["-created_at", "-id"], name="proposal_newest"),
+        ]
+
+    def __str__(self):
+        if self.number:
+            return f"{self.display_number} {self.title}"
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("proposals:detail", args=[self.pk])
+
+    @property
+    def display_number(self):
+        if self.number is None:
+            return ""
+        width = settings.TIAN["PROPOSAL_NUMBER_WIDTH"]
+        return f"第{self.number:0{width}d}号"
+
+
+class ProposalSigner(models.Model):
+    """A proposer of a proposal, in order: position 0 is the first proposer (第一提案人)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        DECLINED = "declined", _("Declined")
+
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, related_name="signers", verbose_name=_("proposal")
+    )
+    proposer = models.ForeignKey(
+        Proposer, on_delete=models.PROTECT, related_name="signatures", verbose_name=_("proposer")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status, default=Status.CONFIRMED
+    )
+    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("proposer of a proposal")
+        verbose_name_plural = _("proposers of a proposal")
+        ordering = ["proposal", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "proposer"], name="signer_unique"),
+        ]
+
+    def __str__(self):
+        return str(self.proposer)
+
+    @property
+    def is_first(self):
+        return self.position == 0
+
+
+class Assignment(models.Model):
+    """A proposal handed to one unit (交办), as lead, co-handling or split unit."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", _("Lead unit")
+        CO = "co", _("Co-handling unit")
+        SPLIT = "split", _("Split unit")
+
+    class ReturnStatus(models.TextChoices):
+        NONE = "", _("None")
+        REQUESTED = "requested", _("Requested")
+        APPROVED = "approved", _("Approved")
+        REFUSED = "refused", _("Refused")
+
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("proposal")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("unit")
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role, default=Role.LEAD)
+    round = models.PositiveSmallIntegerField(_("round"), default=1)
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Off once a return request is approved.")
+    )
+    assigned_at = models.DateTimeField(_("assigned at"))
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned by"),
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
+    )
+    reply_due = models.DateField(_("reply due"), null=True, blank=True)
+    opinion_due = models.DateField(_("co-handling opinion due"), null=True, blank=True)
+    due_change_reason = models.CharField(_("reason for changed deadline"), max_length=200, blank=True)
+    extended_due = models.DateField(_("extended to"), null=True, blank=True)
+    extension_reason = models.CharField(_("extension reason"), max_length=200, blank=True)
+    return_status = models.CharField(
+        _("return request"), max_length=10, choices=ReturnStatus, blank=True, default=""
+    )
+    return_reason = models.TextField(_("return reason"), blank=True)
+    return_requested_at = models.DateTimeField(_("return requested at"), null=True, blank=True)
+    return_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("return requested by"),
+    )
+    return_decided_at = models.DateTimeField(_("return decided at"), null=True, blank=True)
+    return_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("return decided by"),
+    )
+    return_comment = models.TextField(_("return decision comment"), blank=True)
+    replaced_by = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replaces",
+        verbose_name=_("replaced by"),
+    )
+
+    class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        ordering = ["proposal", "round", "role", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "round"],
+                condition=Q(role="lead", is_active=True),
+                name="assignment_one_lead_per_round",
+            ),
+            models.UniqueConstraint(
+                fields=["proposal", "unit", "round"],
+                condition=Q(is_active=True),
+                name="assignment_unit_once_per_round",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["unit", "is_active", "role"]),
+            models.Index(fields=["proposal", "is_active", "role"]),
+            models.Index(fields=["reply_due"]),
+        ]
+
+    def __str__(self):
+        return f"{self.proposal.display_number or self.proposal_id} → {self.unit} ({self.get_role_display()})"
+
+    @property
+    def due(self):
+        """The reply deadline in force: an approved extension replaces the original."""
+        return self.extended_due or self.reply_due
+
+
+class CoOpinion(models.Model):
+    """协办意见: a co-handling unit's opinion, sent to the lead unit."""
+
+    assignment = models.OneToOneField(
+        Assignment,
+        on_delete=models.CASCADE,
+        related_name="opinion",
+        verbose_name=_("assignment"),
+    )
+    doc_number = models.CharField(_("document number"), max_length=60, blank=True)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"))
+    signer = models.CharField(_("signer"), max_length=60, blank=True)
+    attachment = models.FileField(_("attachment"), upload_to="opinions/%Y/", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("co-handling opinion")
+        verbose_name_plural = _("co-handling opinions")
+        ordering = ["assignment"]
+
+    def __str__(self):
+        return self.title
+
+
+class ContactRecord(models.Model):
+    """沟通记录: a unit's contact with the proposer."""
+
+    class Method(models.TextChoices):
+        MEETING = "meeting", _("Face-to-face meeting")
+        FORUM = "forum", _("Forum")
+        PHONE = "phone", _("Phone")
+        EMAIL = "email", _("Email")
+        LETTER = "letter", _("Letter")
+        VISIT = "visit", _("Visit")
+
+    FACE_TO_FACE = (Method.MEETING, Method.FORUM, Method.VISIT)
+
+    assignment = models.ForeignKey(
+        Assignment,
+        on_delete=models.CASCADE,
+        related_name="contacts",
+        verbose_name=_("assignment"),
+    )
+    contacted_on = models.DateField(_("date"))
+    method = models.CharField(_("method"), max_length=10, choices=Method)
+    participants = models.CharField(_("who took part"), max_length=200, blank=True)
+    leader_took_part = models.BooleanField(_("a leader took part"), default=False)
+    summary = models.TextField(_("summary"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("contact record")
+        verbose_name_plural = _("contact records")
+        ordering = ["contacted_on", "id"]
+
+    def __str__(self):
+        return f"{self.contacted_on} {self.get_method_display()}"
+
+
+class Event(models.Model):
+    """The audit trail: one append-only row for every change of a proposal or its parts."""
+
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.PROTECT, related_name="events", verbose_name=_("proposal")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    verb = models.CharField(_("action"), max_length=40)
+    # What the event is about when it is not the proposal itself: "assignment", "reply", …
+    object_type = models.CharField(_("object type"), max_length=20, blank=True)
+    object_id = models.PositiveBigIntegerField(_("object id"), null=True, blank=True)
+    from_state = models.CharField(_("from state"), max_length=20, blank=True)
+    to_state = models.CharField(_("to state"), max_length=20, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["proposal", "created_at"])]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.verb}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit events are append-only.")

@@ -1,0 +1,292 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Proposer, Unit
+from proposals.models import Assignment, ContactRecord
+
+
+class ReplyLetter(models.Model):
+    """答复函: one unit's reply to one proposal, in one handling round."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        AWAITING_SIGNOFF = "awaiting_signoff", _("Awaiting sign-off")
+        SIGNED = "signed", _("Signed")
+        SENT = "sent", _("Sent")
+        PUBLISHED = "published", _("Published")
+        WITHDRAWN = "withdrawn", _("Withdrawn from publication")
+
+    class ResultClass(models.TextChoices):
+        A = "A", _("A: solved or basically solved")
+        B = "B", _("B: being solved or planned")
+        C = "C", _("C: cannot be solved for now")
+        D = "D", _("D: kept for reference")
+
+    class Disclosure(models.TextChoices):
+        FULL = "full", _("Full text")
+        SUMMARY = "summary", _("Summary")
+        NONE = "none", _("Not public")
+
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.PROTECT, related_name="letters", verbose_name=_("assignment")
+    )
+    round = models.PositiveSmallIntegerField(_("round"), default=1)
+    state = models.CharField(
+        _("state"), max_length=20, choices=State, default=State.DRAFT, db_index=True
+    )
+    doc_number = models.CharField(_("document number"), max_length=60, blank=True)
+    title = models.CharField(_("title"), max_length=200)
+    salutation = models.CharField(_("salutation"), max_length=200)
+    body = models.TextField(_("body"))
+    result_class = models.CharField(
+        _("result class"), max_length=1, choices=ResultClass, blank=True
+    )
+    letter_date = models.DateField(_("date of the letter"), null=True, blank=True)
+    contact_person = models.CharField(_("contact person"), max_length=60, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    cc_units = models.ManyToManyField(
+        Unit, blank=True, related_name="letters_copied", verbose_name=_("copied to")
+    )
+    disclosure = models.CharField(
+        _("disclosure"), max_length=10, choices=Disclosure, default=Disclosure.FULL
+    )
+    public_summary = models.TextField(_("public summary"), blank=True)
+    nondisclosure_reason = models.CharField(
+        _("reason for not publishing"), max_length=200, blank=True
+    )
+    outstanding_opinions_reason = models.CharField(
+        _("why it goes to sign-off before every co-handling opinion is in"),
+        max_length=200,
+        blank=True,
+    )
+    signoff_comment = models.TextField(_("last sign-off comment"), blank=True)
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("drafted by"),
+    )
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("signed by"),
+    )
+    signer_title = models.CharField(_("signer's title"), max_length=30, blank=True)
+    attestation = models.CharField(_("sign-off attestation"), max_length=100, blank=True)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("reply letter")
+        verbose_name_plural = _("reply letters")
+        ordering = ["-published_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "round"], name="letter_unique_round"),
+            models.UniqueConstraint(
+                fields=["doc_number"], condition=~Q(doc_number=""), name="letter_unique_doc_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(result_class__in=["", "A", "B", "C", "D"]),
+                name="letter_result_class_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "-published_at"], name="letter_public_list"),
+            models.Index(fields=["state", "sent_at"]),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return self.get_public_url()
+
+    def get_public_url(self):
+        return reverse("public:reply", args=[self.pk])
+
+    @property
+    def proposal(self):
+        return self.assignment.proposal
+
+    @property
+    def unit(self):
+        return self.assignment.unit
+
+
+class DocNumberSequence(models.Model):
+    """The last document number a unit used in a year; numbers are never reused."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, verbose_name=_("unit"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    last = models.PositiveIntegerField(_("last number used"), default=0)
+
+    class Meta:
+        verbose_name = _("document number sequence")
+        verbose_name_plural = _("document number sequences")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "year"], name="doc_sequence_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.unit} {self.year}: {self.last}"
+
+
+class ReplyRevision(models.Model):
+    """The letter's text as submitted for sign-off; the signer sees what changed."""
+
+    letter = models.ForeignKey(
+        ReplyLetter, on_delete=models.CASCADE, related_name="revisions", verbose_name=_("letter")
+    )
+    number = models.PositiveSmallIntegerField(_("revision"))
+    title = models.CharField(_("title"), max_length=200)
+    salutation = models.CharField(_("salutation"), max_length=200)
+    body = models.TextField(_("body"))
+    result_class = models.CharField(_("result class"), max_length=1, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("submitted by"),
+    )
+    submitted_at = models.DateTimeField(_("submitted at"))
+    seen_by_signer_at = models.DateTimeField(_("seen by the signer at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reply revision")
+        verbose_name_plural = _("reply revisions")
+        ordering = ["letter", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["letter", "number"], name="revision_unique_number")
+        ]
+
+    def __str__(self):
+        return f"{self.letter} r{self.number}"
+
+
+class Publication(models.Model):
+    """A published version of a letter; corrections add versions, withdrawal ends one."""
+
+    letter = models.ForeignKey(
+        ReplyLetter,
+        on_delete=models.CASCADE,
+        related_name="publications",
+        verbose_name=_("letter"),
+    )
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("public text"))
+    published_at = models.DateTimeField(_("published at"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+    reason = models.CharField(_("reason for the correction"), max_length=200, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdraw_reason = models.CharField(_("reason for withdrawal"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("publication")
+        verbose_name_plural = _("publications")
+        ordering = ["letter", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["letter", "version"], name="publication_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.title} v{self.version}"
+
+
+class Receipt(models.Model):
+    """回执: one proposer's feedback on one letter (so one per proposer per round)."""
+
+    class Rating(models.TextChoices):
+        SATISFIED = "satisfied", _("Satisfied")
+        BASICALLY = "basically", _("Basically satisfied")
+        UNDERSTAND = "understand", _("Understand")
+        DISSATISFIED = "dissatisfied", _("Dissatisfied")
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("Online")
+        PAPER = "paper", _("Paper")
+
+    ATTITUDE_RATINGS = ["satisfied", "basically", "dissatisfied"]
+    RESULT_RATINGS = ["satisfied", "basically", "understand", "dissatisfied"]
+
+    letter = models.ForeignKey(
+        ReplyLetter, on_delete=models.CASCADE, related_name="receipts", verbose_name=_("letter")
+    )
+    proposer = models.ForeignKey(
+        Proposer, on_delete=models.PROTECT, related_name="receipts", verbose_name=_("proposer")
+    )
+    contacted = models.BooleanField(_("contacted before the reply"), null=True, blank=True)
+    contact_method = models.CharField(
+        _("how"), max_length=10, choices=ContactRecord.Method, blank=True
+    )
+    leader_took_part = models.BooleanField(_("a leader took part"), null=True, blank=True)
+    attitude = models.CharField(_("handling attitude"), max_length=12, choices=Rating, blank=True)
+    result = models.CharField(_("handling result"), max_length=12, choices=Rating, blank=True)
+    opinion = models.TextField(_("opinion"), blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
+    )
+    requested_at = models.DateTimeField(_("requested at"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("receipt")
+        verbose_name_plural = _("receipts")
+        ordering = ["letter", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["letter", "proposer"], name="receipt_one_per_round"),
+            models.CheckConstraint(
+                condition=Q(attitude__in=["", "satisfied", "basically", "dissatisfied"]),
+                name="receipt_attitude_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    result__in=["", "satisfied", "basically", "understand", "dissatisfied"]
+                ),
+                name="receipt_result_valid",
+            ),
+            # A submitted receipt carries both ratings.
+            models.CheckConstraint(
+                condition=Q(submitted_at__isnull=True) | (~Q(attitude="") & ~Q(result="")),
+                name="receipt_submitted_is_rated",
+            ),
+        ]
+        indexes = [models.Index(fields=["submitted_at"])]
+
+    def __str__(self):
+        return f"{self.proposer} · {self.letter}"
+
+    @property
+    def is_submitted(self):
+        return self.submitted_at is not None
+
+    @property
+    def is_dissatisfied(self):
+        return self.Rating.DISSATISFIED in (self.attitude, self.result)
