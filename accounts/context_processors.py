@@ -3,6 +3,4 @@ def workspace(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {
-        "unread_notifications": lambda: user.notifications.filter(read_at__isnull=True).count()
-    }
+    return {"unread_notifications": lambda: user.notifications.filter(read_at__isnull=True).count()}

@@ -188,3 +188,6 @@ TIAN = {
     "RECEIPT_WORKING_DAYS": 15,
     "REHANDLING_MONTHS": 3,
 }
+
+# SMS: "accounts.sms.ConsoleBackend" logs messages; point this at your gateway's class.
+SMS_BACKEND = os.environ.get("TIAN_SMS_BACKEND", "accounts.sms.ConsoleBackend")

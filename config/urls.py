@@ -2,11 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
-from proposals import views as proposal_views
+from proposals.views import workspace as workspace_views
 
 urlpatterns = [
     path("", include("replies.public_urls")),
-    path("work/", proposal_views.workspace, name="workspace"),
+    path("work/", workspace_views.workspace, name="workspace"),
     path("work/proposals/", include("proposals.urls")),
     path("work/replies/", include("replies.urls")),
     path("accounts/", include("accounts.urls")),

@@ -46,7 +46,7 @@ def visible_proposals(user):
                 )
             )
         )
-    proposer = getattr(user, "proposer", None) if hasattr(user, "proposer") else None
+    proposer = proposer_of(user)
     if proposer is not None:
         condition |= Q(
             Exists(ProposalSigner.objects.filter(proposal=OuterRef("pk"), proposer=proposer))
@@ -60,3 +60,64 @@ def get_proposal_for_user(user, pk):
         return visible_proposals(user).get(pk=pk)
     except Proposal.DoesNotExist:
         raise Http404 from None
+
+
+def is_unit_member(user, unit, role=None):
+    unit_id = unit.pk if hasattr(unit, "pk") else unit
+    return user.is_authenticated and unit_id in unit_ids(user, role)
+
+
+def is_unit_leader(user, unit):
+    return is_unit_member(user, unit, Membership.Role.LEADER)
+
+
+def proposer_of(user):
+    """The user's proposer profile, or None."""
+    if not user.is_authenticated:
+        return None
+    try:
+        return user.proposer
+    except Exception:  # RelatedObjectDoesNotExist
+        return None
+
+
+def is_proposer_of(user, proposal):
+    proposer = proposer_of(user)
+    return proposer is not None and proposal.signers.filter(proposer=proposer).exists()
+
+
+def is_first_proposer(user, proposal):
+    proposer = proposer_of(user)
+    return proposer is not None and proposal.signers.filter(proposer=proposer, position=0).exists()
+
+
+def get_assignment_for_unit_member(user, pk):
+    """An active or past assignment of one of the user's units; 404 for anyone else."""
+    try:
+        return Assignment.objects.select_related("proposal", "unit").get(
+            pk=pk, unit_id__in=unit_ids(user)
+        )
+    except Assignment.DoesNotExist:
+        raise Http404 from None
+
+
+def visible_opinions(user, proposal):
+    """Co-handling opinions: the committee and the lead unit see all; a co-unit its own."""
+    from .models import CoOpinion
+
+    opinions = CoOpinion.objects.filter(assignment__proposal=proposal).select_related(
+        "assignment__unit"
+    )
+    if is_committee(user):
+        return opinions
+    units = unit_ids(user)
+    lead_units = set(
+        proposal.assignments.filter(
+            is_active=True, role=Assignment.Role.LEAD, unit_id__in=units
+        ).values_list("unit_id", flat=True)
+    )
+    if lead_units:
+        return opinions.filter(sent_at__isnull=False) | opinions.filter(
+            assignment__unit_id__in=units
+        )
+    return opinions.filter(assignment__unit_id__in=units)

@@ -54,7 +54,9 @@ class Session(models.Model):
         ]
 
     def __str__(self):
-        return f"第{chinese_numeral(self.term.number)}届委员会第{chinese_numeral(self.number)}次会议"
+        return (
+            f"第{chinese_numeral(self.term.number)}届委员会第{chinese_numeral(self.number)}次会议"
+        )
 
 
 class Category(models.Model):
@@ -168,9 +170,7 @@ class Proposal(models.Model):
         Unit, blank=True, related_name="suggested_for", verbose_name=_("suggested units")
     )
     consent_to_publish = models.BooleanField(_("consent to publish"), default=True)
-    no_publish_reason = models.CharField(
-        _("reason for not publishing"), max_length=200, blank=True
-    )
+    no_publish_reason = models.CharField(_("reason for not publishing"), max_length=200, blank=True)
     state = models.CharField(
         _("state"), max_length=20, choices=State, default=State.DRAFT, db_index=True
     )
@@ -260,9 +260,7 @@ class ProposalSigner(models.Model):
         Proposer, on_delete=models.PROTECT, related_name="signatures", verbose_name=_("proposer")
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status, default=Status.CONFIRMED
-    )
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.CONFIRMED)
     responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
 
     class Meta:
@@ -326,7 +324,9 @@ class Assignment(models.Model):
     )
     reply_due = models.DateField(_("reply due"), null=True, blank=True)
     opinion_due = models.DateField(_("co-handling opinion due"), null=True, blank=True)
-    due_change_reason = models.CharField(_("reason for changed deadline"), max_length=200, blank=True)
+    due_change_reason = models.CharField(
+        _("reason for changed deadline"), max_length=200, blank=True
+    )
     extended_due = models.DateField(_("extended to"), null=True, blank=True)
     extension_reason = models.CharField(_("extension reason"), max_length=200, blank=True)
     return_status = models.CharField(

@@ -1,8 +1,35 @@
 from django.urls import path
 
-from . import views
+from .views import committee, handling, proposer, workspace
 
 app_name = "proposals"
 urlpatterns = [
-    path("<int:pk>/", views.detail, name="detail"),
+    # Everyone who may see it
+    path("<int:pk>/", workspace.detail, name="detail"),
+    # Proposers
+    path("mine/", proposer.my_proposals, name="mine"),
+    path("new/", proposer.create, name="create"),
+    path("<int:pk>/edit/", proposer.edit, name="edit"),
+    path("<int:pk>/submit/", proposer.submit, name="submit"),
+    path("<int:pk>/cosign/", proposer.cosign, name="cosign"),
+    path("<int:pk>/withdraw/", proposer.withdraw, name="withdraw"),
+    # Committee staff
+    path("register/", committee.register, name="register"),
+    path("review/", committee.review_queue, name="review_queue"),
+    path("<int:pk>/review/", committee.review, name="review"),
+    path("<int:pk>/assign/", committee.assign, name="assign"),
+    path("assign/", committee.assign_bulk, name="assign_bulk"),
+    path("returns/", committee.return_requests, name="return_requests"),
+    path(
+        "assignments/<int:pk>/return-decision/",
+        committee.decide_return,
+        name="decide_return",
+    ),
+    # Handling units
+    path("inbox/", handling.inbox, name="inbox"),
+    path("assignments/<int:pk>/acknowledge/", handling.acknowledge, name="acknowledge"),
+    path("assignments/<int:pk>/return/", handling.request_return, name="request_return"),
+    path("assignments/<int:pk>/opinion/", handling.opinion, name="opinion"),
+    path("assignments/<int:pk>/contact/", handling.contact, name="contact"),
+    path("opinions/<int:pk>/attachment/", handling.opinion_attachment, name="opinion_attachment"),
 ]

@@ -91,6 +91,7 @@ class ReplyLetter(models.Model):
         verbose_name = _("reply letter")
         verbose_name_plural = _("reply letters")
         ordering = ["-published_at", "-id"]
+        permissions = [("publish_replyletter", _("Can publish reply letters"))]
         constraints = [
             models.UniqueConstraint(fields=["assignment", "round"], name="letter_unique_round"),
             models.UniqueConstraint(
@@ -134,9 +135,7 @@ class DocNumberSequence(models.Model):
     class Meta:
         verbose_name = _("document number sequence")
         verbose_name_plural = _("document number sequences")
-        constraints = [
-            models.UniqueConstraint(fields=["unit", "year"], name="doc_sequence_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["unit", "year"], name="doc_sequence_unique")]
 
     def __str__(self):
         return f"{self.unit} {self.year}: {self.last}"

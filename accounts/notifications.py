@@ -1,0 +1,68 @@
+"""Notifications: an in-app inbox row now, email and SMS after the transaction commits.
+
+Workflow code calls `notify()` inside its transaction; if the transaction rolls
+back, nothing is sent and no row remains.
+"""
+
+import logging
+from importlib import import_module
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+
+from .models import Notification
+
+log = logging.getLogger(__name__)
+
+
+def notify(recipients, verb, message, url="", subject=None):
+    """Tell each user (in the app and by email); duplicates and inactive users are skipped."""
+    seen = set()
+    rows = []
+    for user in recipients:
+        if user is None or not user.is_active or user.pk in seen:
+            continue
+        seen.add(user.pk)
+        rows.append(Notification(recipient=user, verb=verb, message=message, url=url))
+    Notification.objects.bulk_create(rows)
+    emails = sorted({row.recipient.email for row in rows if row.recipient.email})
+    if emails:
+        absolute = absolute_url(url)
+        body = f"{message}\n\n{absolute}" if absolute else message
+        transaction.on_commit(lambda: _send_email(emails, subject or message[:60], body))
+    return rows
+
+
+def notify_contact(email="", phone="", message="", url="", subject=None):
+    """Reach someone who may have no login (a proposer): by email and by SMS."""
+    absolute = absolute_url(url)
+    text = f"{message} {absolute}".strip()
+    if email:
+        transaction.on_commit(lambda: _send_email([email], subject or message[:60], text))
+    if phone:
+        transaction.on_commit(lambda: send_sms(phone, text))
+
+
+def absolute_url(url):
+    if not url or url.startswith("http"):
+        return url
+    return settings.SITE_URL.rstrip("/") + url
+
+
+def _send_email(addresses, subject, body):
+    try:
+        send_mail(subject, body, None, addresses)
+    except Exception:  # noqa: BLE001 — a mail outage must not undo committed work
+        log.exception("Sending email to %s failed", addresses)
+
+
+def send_sms(phone, text):
+    """Send one SMS through the configured backend (settings.SMS_BACKEND)."""
+    path = getattr(settings, "SMS_BACKEND", "accounts.sms.ConsoleBackend")
+    module_name, class_name = path.rsplit(".", 1)
+    backend = getattr(import_module(module_name), class_name)()
+    try:
+        backend.send(phone, text)
+    except Exception:  # noqa: BLE001
+        log.exception("Sending SMS to %s failed", phone)

@@ -1,0 +1,294 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from .. import access, deadlines
+from ..access import visible_proposals
+from ..filters import ProposalFilter
+from ..models import Assignment, ContactRecord, Proposal, ProposalSigner
+from ..services import TRANSITIONS
+from .handling import corrections_for, inbox_sections
+
+PAGE_SIZE = 25
+State = Proposal.State
+
+
+def with_lead(queryset):
+    """Annotate each proposal with its lead unit and reply deadline, in the same query."""
+    lead = Assignment.objects.filter(
+        proposal=OuterRef("pk"), role__in=["lead", "split"], is_active=True
+    ).order_by("round", "id")
+    lead = lead.filter(round=OuterRef("current_round"))
+    return queryset.annotate(
+        lead_unit=Subquery(lead.values("unit__short_name")[:1]),
+        reply_due=Subquery(
+            lead.annotate(due=Coalesce(F("extended_due"), F("reply_due"))).values("due")[:1]
+        ),
+    )
+
+
+def workspace_panels(user):
+    """What waits for the user, by role: a few counts and links above the list."""
+    panels = {}
+    units = access.unit_ids(user)
+    if units:
+        sections = inbox_sections(units, deadlines.local_today())
+        panels["inbox"] = {name: qs.count() for name, qs in sections.items()}
+    if access.is_committee(user):
+        panels["committee"] = {
+            "review": Proposal.objects.filter(state=State.SUBMITTED).count(),
+            "returns": Assignment.objects.filter(
+                is_active=True, return_status=Assignment.ReturnStatus.REQUESTED
+            ).count(),
+        }
+    panels["proposer"] = access.proposer_of(user) is not None
+    return panels
+
+
+@login_required
+def workspace(request):
+    """The proposals that concern the user, newest first."""
+    base = visible_proposals(request.user)
+    filterset = ProposalFilter(request.GET or None, queryset=base, request=request)
+    queryset = filterset.qs if filterset.is_bound else base
+    queryset = with_lead(queryset.select_related("session__term", "category")).order_by(
+        "-created_at", "-id"
+    )
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "work/workspace.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "query": query.urlencode(),
+            "panels": workspace_panels(request.user),
+        },
+    )
+
+
+# --- the proposal page ---------------------------------------------------------------------------
+
+# The audit verbs of the timeline; a verb not listed here is shown as it is stored.
+EVENT_LABELS = {
+    "created": _("Created"),
+    "registered": _("Registered from paper"),
+    "submitted": _("Submitted"),
+    "cosign_confirmed": _("Co-signed"),
+    "cosign_declined": _("Declined to co-sign"),
+    "withdrawn": _("Withdrawn"),
+    "accepted": _("Accepted"),
+    "merged": _("Merged into another proposal"),
+    "merged_in": _("Another proposal merged in"),
+    "converted": _("Turned into an opinion"),
+    "rejected": _("Not accepted"),
+    "assigned": _("Assigned"),
+    "acknowledged": _("Acknowledged"),
+    "return_requested": _("Return requested"),
+    "return_approved": _("Return approved"),
+    "return_refused": _("Return refused"),
+    "opinion_sent": _("Co-handling opinion sent"),
+    "contact_recorded": _("Contact with the proposer recorded"),
+}
+
+# Return requests are between the units and the committee; proposers do not see them.
+INTERNAL_VERBS = {"return_requested", "return_approved", "return_refused"}
+
+ROLE_ORDER = {Assignment.Role.LEAD: 0, Assignment.Role.SPLIT: 1, Assignment.Role.CO: 2}
+
+
+def state_label(value):
+    return State(value).label if value in State.values else value
+
+
+def timeline(events, internal, visible_opinion_ids):
+    """The audit events as the viewer may read them."""
+    rows = []
+    for event in events:
+        if event.verb in INTERNAL_VERBS and not internal:
+            continue
+        comment = event.comment
+        # The comment names the opinion's title: only for those who may read the opinion.
+        if event.verb == "opinion_sent" and event.object_id not in visible_opinion_ids:
+            comment = ""
+        rows.append(
+            {
+                "at": event.created_at,
+                "actor": event.actor,
+                "verb": event.verb,
+                "label": EVENT_LABELS.get(event.verb, event.verb),
+                "from_state": state_label(event.from_state) if event.from_state else "",
+                "to_state": state_label(event.to_state) if event.to_state else "",
+                "comment": comment,
+            }
+        )
+    return rows
+
+
+def _deadline_notes(assignment, corrections):
+    """Attach how each of the assignment's deadlines was worked out."""
+    assignment.reply_note = assignment.opinion_note = assignment.return_window = None
+    if assignment.extended_due:
+        assignment.reply_note = _("Extended: %(reason)s") % {
+            "reason": assignment.extension_reason or "—"
+        }
+    elif assignment.reply_due:
+        rule = deadlines.reply_due(assignment.assigned_at, corrections)
+        assignment.reply_note = _explain(assignment, rule, assignment.reply_due)
+    if assignment.opinion_due:
+        rule = deadlines.co_opinion_due(assignment.assigned_at, corrections)
+        assignment.opinion_note = _explain(assignment, rule, assignment.opinion_due)
+    if assignment.is_active and not assignment.acknowledged_at:
+        assignment.return_window = deadlines.return_window(assignment.assigned_at, corrections)
+
+
+def _explain(assignment, rule, stored):
+    if assignment.due_change_reason:
+        return _("Set at assignment: %(reason)s") % {"reason": assignment.due_change_reason}
+    if rule.due != stored:
+        # The calendar or the rule changed since; the stored date is the one in force.
+        return _("Set at assignment to %(due)s. By today's calendar: %(explanation)s") % {
+            "due": stored.isoformat(),
+            "explanation": rule.explanation,
+        }
+    return rule.explanation
+
+
+def available_actions(user, proposal, signers, my_assignments, sent_opinion_ids, today=None):
+    """The buttons this viewer may use on this proposal now (the services decide in the end)."""
+    state = proposal.state
+    committee = access.is_committee(user)
+    proposer = access.proposer_of(user)
+    signer = next((s for s in signers if proposer and s.proposer_id == proposer.pk), None)
+    first = signer is not None and signer.position == 0
+    by_proposer = state in TRANSITIONS["withdraw_by_proposer"]
+    by_committee = state in TRANSITIONS["withdraw_by_committee"]
+    today = today or deadlines.local_today()
+    units = []
+    for assignment in my_assignments:
+        fresh = not assignment.acknowledged_at and (
+            assignment.return_status != Assignment.ReturnStatus.REQUESTED
+        )
+        window = assignment.return_window
+        actions = {
+            "assignment": assignment,
+            "acknowledge": fresh and state in TRANSITIONS["acknowledge"],
+            "request_return": fresh
+            and state in TRANSITIONS["request_return"]
+            and window is not None
+            and today <= window.due,
+            "opinion": assignment.role == Assignment.Role.CO
+            and state in TRANSITIONS["send_opinion"]
+            and assignment.pk not in sent_opinion_ids,
+            "contact": state in TRANSITIONS["record_contact"],
+        }
+        if any(value for key, value in actions.items() if key != "assignment"):
+            units.append(actions)
+    return {
+        "edit": first and state == State.DRAFT,
+        "submit": (first or committee) and state == State.DRAFT,
+        "cosign": signer is not None
+        and signer.position > 0
+        and signer.status == ProposalSigner.Status.PENDING
+        and state == State.AWAITING_COSIGNERS,
+        "withdraw": (by_proposer and (first or committee)) or (by_committee and committee),
+        "withdraw_needs_comment": by_committee,
+        "review": committee and state == State.SUBMITTED,
+        "assign": committee and state == State.ACCEPTED,
+        "units": units,
+    }
+
+
+@login_required
+def detail(request, pk):
+    """The proposal page: everything about a proposal its viewer may see, and what they may do."""
+    user = request.user
+    try:
+        proposal = (
+            visible_proposals(user)
+            .select_related("session__term", "category", "merged_into", "rejection_reason")
+            .get(pk=pk)
+        )
+    except Proposal.DoesNotExist:
+        raise Http404 from None
+    committee = access.is_committee(user)
+    units = set(access.unit_ids(user))
+    proposer = access.proposer_of(user)
+    signers = list(proposal.signers.select_related("proposer"))
+    is_signer = proposer is not None and any(s.proposer_id == proposer.pk for s in signers)
+
+    assignments = sorted(
+        proposal.assignments.select_related("unit"),
+        key=lambda a: (a.round, ROLE_ORDER.get(a.role, 9), a.id),
+    )
+    is_unit_viewer = any(a.unit_id in units for a in assignments)
+    # Committee and units see the history of assignments (returns included); proposers the
+    # units that handle their proposal now.
+    internal = committee or is_unit_viewer
+    if not internal:
+        assignments = [a for a in assignments if a.is_active]
+    corrections = corrections_for(a.assigned_at for a in assignments)
+    for assignment in assignments:
+        _deadline_notes(assignment, corrections)
+    my_assignments = [a for a in assignments if a.is_active and a.unit_id in units]
+
+    opinions = list(access.visible_opinions(user, proposal))
+    sent_opinion_ids = {o.assignment_id for o in opinions if o.sent_at}
+    is_lead_viewer = any(a.role == Assignment.Role.LEAD for a in my_assignments)
+    outstanding = []
+    if committee or is_lead_viewer:
+        outstanding = [
+            a
+            for a in assignments
+            if a.is_active
+            and a.role == Assignment.Role.CO
+            and a.round == proposal.current_round
+            and a.pk not in sent_opinion_ids
+        ]
+
+    contacts = []
+    if committee or is_unit_viewer or is_signer:
+        contacts = list(
+            ContactRecord.objects.filter(assignment__proposal=proposal).select_related(
+                "assignment__unit", "created_by"
+            )
+        )
+    merged_in = list(proposal.merged_proposals.order_by("number", "id"))
+    related = [p.pk for p in merged_in] + ([proposal.merged_into_id] if proposal.merged_into_id else [])
+    # Linked only where the viewer may open them; the titles are shown either way.
+    linkable = (
+        set(visible_proposals(user).filter(pk__in=related).values_list("pk", flat=True))
+        if related
+        else set()
+    )
+    events = timeline(
+        proposal.events.select_related("actor"), internal, {o.pk for o in opinions}
+    )
+    return render(
+        request,
+        "work/proposal_detail.html",
+        {
+            "proposal": proposal,
+            "signers": signers,
+            "show_cosign_status": proposal.state in (State.DRAFT, State.AWAITING_COSIGNERS),
+            "show_review": committee or is_signer,
+            "internal": internal,
+            "assignments": assignments,
+            "opinions": opinions,
+            "outstanding": outstanding,
+            "show_outstanding": committee or is_lead_viewer,
+            "contacts": contacts,
+            "merged_in": merged_in,
+            "linkable": linkable,
+            "timeline": events,
+            "actions": available_actions(
+                user, proposal, signers, my_assignments, sent_opinion_ids
+            ),
+        },
+    )
