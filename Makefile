@@ -50,7 +50,7 @@ messages: install
 
 # CJK fonts for the printable reply letters (Debian; needs root).
 fonts:
-	@fc-list :lang=zh | grep -q . || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk) || echo "Install fonts-noto-cjk for PDF letters."
+	@fc-list :lang=zh | grep -q . || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk poppler-utils) || echo "Install fonts-noto-cjk for PDF letters."
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache

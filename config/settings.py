@@ -173,6 +173,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    # WeasyPrint logs every layout step at INFO.
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
 # The domain's configurable rules (DESIGN.md, "Deadlines"). Local practice varies.
@@ -191,3 +193,15 @@ TIAN = {
 
 # SMS: "accounts.sms.ConsoleBackend" logs messages; point this at your gateway's class.
 SMS_BACKEND = os.environ.get("TIAN_SMS_BACKEND", "accounts.sms.ConsoleBackend")
+TIAN.update(
+    {
+        # Personal receipt links work this many days after the letter is sent.
+        "RECEIPT_LINK_DAYS": int(os.environ.get("TIAN_RECEIPT_LINK_DAYS", "90")),
+        # Remind a proposer who has not answered after this many working days (once).
+        "RECEIPT_REMINDER_WORKING_DAYS": int(os.environ.get("TIAN_RECEIPT_REMINDER_DAYS", "10")),
+        # Offer 理解 as a rating of the handling result, as some committees do.
+        "RESULT_RATING_UNDERSTAND": os.environ.get("TIAN_RESULT_UNDERSTAND", "0") == "1",
+        # Receipt form submissions allowed per client address per hour.
+        "RECEIPT_RATE_LIMIT_PER_HOUR": int(os.environ.get("TIAN_RECEIPT_RATE_LIMIT", "30")),
+    }
+)
