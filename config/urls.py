@@ -9,6 +9,7 @@ urlpatterns = [
     path("work/", workspace_views.workspace, name="workspace"),
     path("work/proposals/", include("proposals.urls")),
     path("work/replies/", include("replies.urls")),
+    path("r/", include("replies.receipt_urls")),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("healthz", account_views.healthz, name="healthz"),

@@ -21,6 +21,9 @@ Allowed proposal transitions (action: from → to):
     reject        submitted → rejected
     assign        accepted → assigned
     acknowledge   assigned → handling (the first lead or split unit to acknowledge)
+    (send reply   handling → replied: in replies.services, once every replying unit sent)
+    rehandle      replied → handling (round + 1, a unit replies again)
+    close         replied → closed
 
 Assignment-level steps (return requests, co-handling opinions, contact records)
 leave the proposal's state alone but are audited the same way.
@@ -67,6 +70,8 @@ TRANSITIONS = {
     "decide_return": {State.ASSIGNED, State.HANDLING},
     "send_opinion": {State.ASSIGNED, State.HANDLING},
     "record_contact": {State.ASSIGNED, State.HANDLING, State.REPLIED},
+    "rehandle": {State.REPLIED},
+    "close": {State.REPLIED},
 }
 
 
@@ -855,3 +860,156 @@ def record_contact(
         obj=record,
     )
     return record
+
+
+# --- stage 9: re-handling and closing -----------------------------------------------------------
+
+
+def receipt_status(proposal):
+    """The receipts of the proposal's current round: (receipts, missing, dissatisfied, period_over).
+
+    `period_over` is true once the receipt period of every letter of the round has passed.
+    """
+    from replies.models import Receipt
+
+    receipts = list(
+        Receipt.objects.filter(
+            letter__assignment__proposal=proposal, letter__round=proposal.current_round
+        ).select_related("proposer", "letter")
+    )
+    missing = [r for r in receipts if not r.is_submitted]
+    dissatisfied = [r for r in receipts if r.is_submitted and r.is_dissatisfied]
+    today = timezone.localdate()
+    sent_dates = {timezone.localdate(r.letter.sent_at) for r in receipts if r.letter.sent_at}
+    period_over = bool(sent_dates) and all(deadlines.receipt_due(d).due < today for d in sent_dates)
+    return receipts, missing, dissatisfied, period_over
+
+
+@transaction.atomic
+def order_rehandling(proposal, actor, unit=None, comment="", reply_due=None):
+    """重新办理: a second round — a unit (the same or another) replies again."""
+    _require_committee(actor)
+    proposal = _lock(proposal)
+    _check_state(proposal, "rehandle")
+    if not comment.strip():
+        raise Refused(_("Please explain why the proposal is handled again."))
+    previous = (
+        proposal.assignments.filter(
+            is_active=True,
+            round=proposal.current_round,
+            role__in=[Assignment.Role.LEAD, Assignment.Role.SPLIT],
+        )
+        .select_related("unit")
+        .first()
+    )
+    unit = unit or (previous.unit if previous else None)
+    if unit is None:
+        raise Refused(_("Choose the unit that handles the proposal again."))
+    _check_units([unit])
+    now = timezone.now()
+    today = timezone.localdate(now)
+    due = reply_due or deadlines.rehandling_due(today).due
+    if due < today:
+        raise Refused(_("The reply deadline cannot be in the past."))
+    new_round = proposal.current_round + 1
+    Assignment.objects.create(
+        proposal=proposal,
+        unit=unit,
+        role=Assignment.Role.LEAD,
+        round=new_round,
+        assigned_at=now,
+        assigned_by=actor,
+        acknowledged_at=now,
+        acknowledged_by=actor,
+        reply_due=due,
+    )
+    from_state = proposal.state
+    _set_state(proposal, State.HANDLING, current_round=new_round)
+    record_event(
+        proposal,
+        actor,
+        "rehandling_ordered",
+        from_state,
+        State.HANDLING,
+        _("Round %(round)s: %(unit)s, reply due %(due)s. %(comment)s")
+        % {"round": new_round, "unit": unit.short_name, "due": due, "comment": comment},
+    )
+    notify(
+        unit_people([unit]),
+        "rehandling_ordered",
+        _with_comment(
+            _("%(number)s “%(title)s” is to be handled again (round %(round)s); reply by %(due)s.")
+            % {
+                "number": proposal.display_number,
+                "title": proposal.title,
+                "round": new_round,
+                "due": due,
+            },
+            comment,
+        ),
+        proposal.get_absolute_url(),
+    )
+    _tell_proposers(
+        proposal,
+        "rehandling_ordered",
+        _("Your proposal %(number)s “%(title)s” will be handled again by %(unit)s.")
+        % {"number": proposal.display_number, "title": proposal.title, "unit": unit.short_name},
+    )
+    return proposal
+
+
+def closable(proposal):
+    """(True, "") when the proposal may be closed without an explanation, else (False, why)."""
+    receipts, missing, dissatisfied, period_over = receipt_status(proposal)
+    if dissatisfied:
+        names = "、".join(str(r.proposer) for r in dissatisfied)
+        return False, _("%(names)s is dissatisfied.") % {"names": names}
+    if missing and not period_over:
+        names = "、".join(str(r.proposer) for r in missing)
+        return False, _("Receipts are still missing from %(names)s.") % {"names": names}
+    return True, ""
+
+
+@transaction.atomic
+def close(proposal, actor, comment=""):
+    """办结: when every receipt is in and none dissatisfied, or the receipt period passed.
+
+    Otherwise committee staff may still close it, with an explanation.
+    """
+    _require_committee(actor)
+    proposal = _lock(proposal)
+    _check_state(proposal, "close")
+    ok, why = closable(proposal)
+    if not ok and not comment.strip():
+        raise Refused(
+            _("%(why)s Order re-handling, or give an explanation for closing it.") % {"why": why}
+        )
+    from_state = proposal.state
+    _set_state(proposal, State.CLOSED, closed_at=timezone.now())
+    record_event(proposal, actor, "closed", from_state, State.CLOSED, comment)
+    _tell_proposers(
+        proposal,
+        "closed",
+        _with_comment(
+            _("Your proposal %(number)s “%(title)s” is closed.")
+            % {"number": proposal.display_number, "title": proposal.title},
+            comment,
+        ),
+    )
+    return proposal
+
+
+def bulk_close(proposals, actor, comment=""):
+    """Close many proposals at once: all or none; a refusal names the proposal."""
+    _require_committee(actor)
+    done = []
+    with transaction.atomic():
+        for proposal in proposals:
+            try:
+                done.append(close(proposal, actor, comment))
+            except Refused as exc:
+                raise Refused(
+                    _("%(proposal)s: %(reason)s")
+                    % {"proposal": proposal, "reason": " ".join(exc.messages)}
+                ) from exc
+    return done

@@ -18,17 +18,21 @@ Allowed letter transitions (action: from → to):
     withdraw_publication  published → withdrawn     the same, with a reason
 """
 
+import datetime
 import re
 
+from django.conf import settings
+from django.core import signing
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, Unit, User
+from accounts.models import Membership, Unit
 from accounts.notifications import notify, notify_contact
-from proposals import access
-from proposals.models import Assignment, Proposal, ProposalSigner
-from proposals.services import Refused, record_event, unit_people
+from proposals import access, deadlines
+from proposals.models import Assignment, ContactRecord, Proposal, ProposalSigner
+from proposals.services import Refused, committee_people, record_event, unit_people
 
 from .models import DocNumberSequence, Publication, Receipt, ReplyLetter, ReplyRevision
 
@@ -458,10 +462,6 @@ def send(letter, actor):
     _set_state(letter, State.SENT, sent_at=now)
     proposal = Proposal.objects.select_for_update().get(pk=letter.assignment.proposal_id)
     people = receivers(proposal)
-    Receipt.objects.bulk_create(
-        [Receipt(letter=letter, proposer=p, requested_at=now) for p in people],
-        ignore_conflicts=True,
-    )
     _event(letter, actor, "reply_sent", State.SIGNED, State.SENT, letter.doc_number)
     # The proposal is replied once every replying unit of this round has sent its letter.
     replying = proposal.assignments.filter(
@@ -472,7 +472,7 @@ def send(letter, actor):
         proposal.state = Proposal.State.REPLIED
         proposal.save(update_fields=["state", "updated_at"])
         record_event(proposal, actor, "replied", Proposal.State.HANDLING, Proposal.State.REPLIED)
-    _tell_receivers(letter, proposal, people)
+    request_receipts(letter, people, now)
     cc = list(letter.cc_units.all())
     notify(
         unit_people(cc),
@@ -486,19 +486,6 @@ def send(letter, actor):
         proposal.get_absolute_url(),
     )
     return letter
-
-
-def _tell_receivers(letter, proposal, people):
-    message = _("%(unit)s replied to your proposal %(number)s “%(title)s”.") % {
-        "unit": letter.assignment.unit.short_name,
-        "number": proposal.display_number,
-        "title": proposal.title,
-    }
-    users = User.objects.filter(proposer__in=people, is_active=True)
-    notify(users, "reply_received", message, proposal.get_absolute_url())
-    for person in people:
-        if person.user_id is None:
-            notify_contact(email=person.email, phone=person.phone, message=message)
 
 
 def public_text(letter):
@@ -587,3 +574,204 @@ def withdraw_publication(letter, actor, reason):
 def paragraphs(body):
     """Split a letter body into paragraphs, keeping each exactly."""
     return [p.strip() for p in re.split(r"\n\s*\n|\n", body) if p.strip()]
+
+
+# --- receipts (回执) -------------------------------------------------------------------------
+
+RECEIPT_SALT = "replies.receipt"
+
+
+class BadReceiptLink(Exception):
+    """A receipt link that is forged, altered, or no longer valid; `reason` says which."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason  # "invalid" | "expired"
+
+
+def receipt_token(receipt):
+    """The personal, unguessable link token: signed, bound to one receipt (proposer × round)."""
+    return signing.dumps({"r": receipt.pk, "p": receipt.proposer_id}, salt=RECEIPT_SALT)
+
+
+def receipt_from_token(token):
+    """The receipt a token opens, or BadReceiptLink. Never reveals another proposer's data."""
+    try:
+        data = signing.loads(token, salt=RECEIPT_SALT)
+        receipt = Receipt.objects.select_related(
+            "letter__assignment__unit", "letter__assignment__proposal", "proposer"
+        ).get(pk=data["r"], proposer_id=data["p"])
+    except (signing.BadSignature, KeyError, TypeError, Receipt.DoesNotExist):
+        raise BadReceiptLink("invalid") from None
+    if receipt.letter.state not in (State.SENT, State.PUBLISHED, State.WITHDRAWN):
+        raise BadReceiptLink("invalid")
+    if not receipt.is_submitted and receipt_link_expired(receipt):
+        raise BadReceiptLink("expired")
+    return receipt
+
+
+def receipt_link_expires_on(receipt):
+    sent = timezone.localdate(receipt.letter.sent_at or receipt.requested_at or timezone.now())
+    return sent + datetime.timedelta(days=settings.TIAN["RECEIPT_LINK_DAYS"])
+
+
+def receipt_link_expired(receipt, today=None):
+    return (today or timezone.localdate()) > receipt_link_expires_on(receipt)
+
+
+def receipt_url(receipt):
+    return reverse("receipts:form", args=[receipt_token(receipt)])
+
+
+def result_ratings():
+    """The ratings offered for the handling result; 理解 only where configured."""
+    ratings = [Receipt.Rating.SATISFIED, Receipt.Rating.BASICALLY]
+    if settings.TIAN.get("RESULT_RATING_UNDERSTAND"):
+        ratings.append(Receipt.Rating.UNDERSTAND)
+    return [*ratings, Receipt.Rating.DISSATISFIED]
+
+
+def attitude_ratings():
+    return [Receipt.Rating.SATISFIED, Receipt.Rating.BASICALLY, Receipt.Rating.DISSATISFIED]
+
+
+@transaction.atomic
+def submit_receipt(
+    receipt,
+    actor=None,
+    *,
+    attitude,
+    result,
+    contacted=None,
+    contact_method="",
+    leader_took_part=None,
+    opinion="",
+    channel=Receipt.Channel.ONLINE,
+):
+    """A proposer's receipt, online (through their link or logged in) or from paper by staff.
+
+    Accepts one submission: a second one is refused and changes nothing.
+    """
+    receipt = (
+        Receipt.objects.select_for_update().select_related("letter__assignment").get(pk=receipt.pk)
+    )
+    if receipt.is_submitted:
+        raise Refused(_("This receipt was already submitted."))
+    if channel == Receipt.Channel.PAPER:
+        if actor is None or not (
+            access.is_committee(actor)
+            or access.is_unit_member(actor, receipt.letter.assignment.unit_id)
+        ):
+            raise Refused(_("Only committee staff or the handling unit enter paper receipts."))
+    elif actor is not None and actor.is_authenticated:
+        proposer = access.proposer_of(actor)
+        if proposer is None or proposer.pk != receipt.proposer_id:
+            raise Refused(_("This receipt belongs to another proposer."))
+    if attitude not in attitude_ratings():
+        raise Refused(_("Please rate the handling attitude."))
+    if result not in result_ratings():
+        raise Refused(_("Please rate the handling result."))
+    dissatisfied = Receipt.Rating.DISSATISFIED in (attitude, result)
+    if dissatisfied and not opinion.strip():
+        raise Refused(_("Please tell us why you are dissatisfied."))
+    if contact_method and contact_method not in ContactRecord.Method.values:
+        raise Refused(_("Choose how you were contacted."))
+    receipt.attitude = attitude
+    receipt.result = result
+    receipt.contacted = contacted
+    receipt.contact_method = contact_method if contacted else ""
+    receipt.leader_took_part = leader_took_part if contacted else None
+    receipt.opinion = opinion
+    receipt.channel = channel
+    receipt.entered_by = actor if channel == Receipt.Channel.PAPER else None
+    receipt.submitted_at = timezone.now()
+    receipt.save()
+    letter = receipt.letter
+    proposal = letter.assignment.proposal
+    summary = _("%(proposer)s: attitude %(attitude)s, result %(result)s") % {
+        "proposer": receipt.proposer,
+        "attitude": receipt.get_attitude_display(),
+        "result": receipt.get_result_display(),
+    }
+    record_event(
+        proposal,
+        actor if actor is not None and actor.is_authenticated else None,
+        "receipt_submitted",
+        comment="；".join(p for p in (summary, opinion) if p),
+        obj=receipt,
+    )
+    recipients = list(unit_people([letter.assignment.unit]))
+    if dissatisfied:
+        recipients += list(committee_people())
+    notify(
+        recipients,
+        "receipt_dissatisfied" if dissatisfied else "receipt_submitted",
+        _("Receipt on %(number)s “%(title)s” — %(summary)s")
+        % {"number": proposal.display_number, "title": proposal.title, "summary": summary},
+        proposal.get_absolute_url(),
+    )
+    return receipt
+
+
+def request_receipts(letter, people, now):
+    """Create the pending receipts of a sent letter and send each proposer their own link."""
+    Receipt.objects.bulk_create(
+        [Receipt(letter=letter, proposer=p, requested_at=now) for p in people],
+        ignore_conflicts=True,
+    )
+    proposal = letter.assignment.proposal
+    for receipt in letter.receipts.select_related("proposer__user"):
+        message = _(
+            "%(unit)s replied to your proposal %(number)s “%(title)s”. "
+            "Please read the reply and fill in the receipt:"
+        ) % {
+            "unit": letter.assignment.unit.short_name,
+            "number": proposal.display_number,
+            "title": proposal.title,
+        }
+        url = receipt_url(receipt)
+        person = receipt.proposer
+        if person.user_id and person.user.is_active:
+            notify([person.user], "reply_received", message, url)
+        elif person.email or person.phone:
+            notify_contact(email=person.email, phone=person.phone, message=message, url=url)
+        if person.user_id and person.phone:
+            notify_contact(phone=person.phone, message=message, url=url)
+
+
+def send_receipt_reminders(today=None):
+    """Remind each proposer who has not answered after the configured working days — once.
+
+    Run daily (management command `send_receipt_reminders`). Returns the number sent.
+    """
+    today = today or timezone.localdate()
+    days = settings.TIAN["RECEIPT_REMINDER_WORKING_DAYS"]
+    sent = 0
+    pending = Receipt.objects.filter(
+        submitted_at__isnull=True,
+        reminded_at__isnull=True,
+        letter__state__in=[State.SENT, State.PUBLISHED, State.WITHDRAWN],
+    ).select_related("letter__assignment__proposal", "letter__assignment__unit", "proposer__user")
+    for receipt in pending.iterator(chunk_size=500):
+        asked = timezone.localdate(receipt.requested_at or receipt.letter.sent_at)
+        if deadlines.add_working_days(asked, days) > today or receipt_link_expired(receipt, today):
+            continue
+        with transaction.atomic():
+            # Claim the reminder first: a second run (or a parallel one) finds it taken.
+            claimed = Receipt.objects.filter(pk=receipt.pk, reminded_at__isnull=True).update(
+                reminded_at=timezone.now()
+            )
+            if not claimed:
+                continue
+            proposal = receipt.letter.assignment.proposal
+            message = _(
+                "Reminder: please fill in your receipt on the reply to %(number)s “%(title)s”:"
+            ) % {"number": proposal.display_number, "title": proposal.title}
+            url = receipt_url(receipt)
+            person = receipt.proposer
+            if person.user_id:
+                notify([person.user], "receipt_reminder", message, url)
+            notify_contact(email=person.email, phone=person.phone, message=message, url=url)
+            record_event(proposal, None, "receipt_reminded", comment=str(person), obj=receipt)
+            sent += 1
+    return sent

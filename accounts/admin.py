@@ -1,0 +1,103 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Membership, Notification, Proposer, Unit, User
+
+admin.site.site_header = _("Proposal handling administration")
+admin.site.site_title = _("Proposal handling")
+admin.site.index_title = _("Site administration")
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user", "unit"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("full_name", "phone", "email")}),
+        (
+            _("Permissions"),
+            {
+                "fields": (
+                    "is_active",
+                    "is_committee_staff",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                ),
+            },
+        ),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "full_name", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+    list_display = [
+        "username",
+        "full_name",
+        "phone",
+        "email",
+        "is_committee_staff",
+        "is_staff",
+        "is_active",
+    ]
+    list_filter = ["is_committee_staff", "is_staff", "is_superuser", "is_active", "groups"]
+    search_fields = ["username", "full_name", "email", "phone"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_name", "kind", "doc_number_template", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "short_name"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "unit", "role", "title"]
+    list_filter = ["role"]
+    search_fields = [
+        "user__username",
+        "user__full_name",
+        "unit__name",
+        "unit__short_name",
+    ]
+    autocomplete_fields = ["user", "unit"]
+    list_select_related = ["user", "unit"]
+
+
+@admin.register(Proposer)
+class ProposerAdmin(admin.ModelAdmin):
+    # Phone and address are private to the public, not to administrators.
+    list_display = ["name", "kind", "sector", "party", "user", "phone", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "sector", "party", "phone", "user__username", "user__full_name"]
+    autocomplete_fields = ["user"]
+    list_select_related = ["user"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "recipient", "verb", "message", "read_at"]
+    # No filter on verb: listing its distinct values scans the whole table.
+    list_filter = [("read_at", admin.EmptyFieldListFilter)]
+    search_fields = ["message", "verb", "recipient__username", "recipient__full_name"]
+    autocomplete_fields = ["recipient"]
+    list_select_related = ["recipient"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["created_at"]
+    show_full_result_count = False

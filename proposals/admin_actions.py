@@ -1,0 +1,127 @@
+"""Workflow steps as Django admin actions: the same services, the same permission checks.
+
+`workflow_action` wraps a service call. When the step needs input (a reason, a
+unit), the action first shows a small form; then it calls the service once per
+selected object and reports what was done and what was refused, and why.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Unit
+
+from .models import Proposal, RejectionReason
+from .services import Refused
+
+
+def workflow_action(call, description, form_class=None):
+    """An admin action that runs `call(obj, user, **form.cleaned_data)` for each object."""
+
+    def action(modeladmin, request, queryset):
+        data = {}
+        if form_class is not None:
+            form = form_class(request.POST if "apply" in request.POST else None)
+            if not form.is_bound or not form.is_valid():
+                context = {
+                    **modeladmin.admin_site.each_context(request),
+                    "title": description,
+                    "form": form,
+                    "objects": queryset,
+                    "action": request.POST.get("action"),
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                    "opts": modeladmin.model._meta,
+                }
+                return TemplateResponse(request, "admin/workflow_action.html", context)
+            data = form.cleaned_data
+        done, refused = 0, []
+        for obj in queryset:
+            try:
+                call(obj, request.user, **data)
+                done += 1
+            except Refused as exc:
+                refused.append(f"{obj}：{' '.join(exc.messages)}")
+        if done:
+            modeladmin.message_user(
+                request, _("%(action)s: %(count)s done.") % {"action": description, "count": done}
+            )
+        for line in refused:
+            modeladmin.message_user(request, line, messages.ERROR)
+        return None
+
+    action.__name__ = f"action_{call.__name__}"
+    return admin.action(description=description)(action)
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(label=gettext_lazy("Comment"), widget=forms.Textarea, required=False)
+
+
+class RequiredCommentForm(forms.Form):
+    comment = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea)
+
+
+class RejectForm(forms.Form):
+    reason = forms.ModelChoiceField(
+        label=gettext_lazy("Rejection reason"),
+        queryset=RejectionReason.objects.filter(is_active=True),
+    )
+    comment = forms.CharField(label=gettext_lazy("Comment"), widget=forms.Textarea, required=False)
+
+
+class MergeForm(forms.Form):
+    into = forms.ModelChoiceField(
+        label=gettext_lazy("Merge into"),
+        queryset=Proposal.objects.filter(number__isnull=False),
+        widget=forms.NumberInput,
+        help_text=gettext_lazy("The id of the accepted proposal."),
+    )
+    comment = forms.CharField(label=gettext_lazy("Comment"), widget=forms.Textarea, required=False)
+
+
+def active_units():
+    return Unit.objects.filter(is_active=True)
+
+
+class AssignForm(forms.Form):
+    mode = forms.ChoiceField(label=gettext_lazy("Handling mode"), choices=Proposal.HandlingMode)
+    lead = forms.ModelChoiceField(
+        label=gettext_lazy("Lead unit"), queryset=active_units(), required=False
+    )
+    co_units = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Co-handling units"), queryset=active_units(), required=False
+    )
+    split_units = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Split units"), queryset=active_units(), required=False
+    )
+    comment = forms.CharField(label=gettext_lazy("Comment"), widget=forms.Textarea, required=False)
+
+
+class UnitCommentForm(forms.Form):
+    unit = forms.ModelChoiceField(label=gettext_lazy("Unit"), queryset=active_units())
+    comment = forms.CharField(label=gettext_lazy("Comment"), widget=forms.Textarea)
+
+
+class OptionalUnitCommentForm(forms.Form):
+    unit = forms.ModelChoiceField(
+        label=gettext_lazy("Unit"),
+        queryset=active_units(),
+        required=False,
+        help_text=gettext_lazy("Leave empty for the same unit."),
+    )
+    comment = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea)
+
+
+class ReturnReasonForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea)
+
+
+class OutstandingReasonForm(forms.Form):
+    outstanding_reason = forms.CharField(
+        label=gettext_lazy("Why it goes to sign-off before every co-handling opinion is in"),
+        widget=forms.Textarea,
+        required=False,
+    )
