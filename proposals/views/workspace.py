@@ -4,6 +4,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import access, deadlines
@@ -135,7 +136,7 @@ def _deadline_notes(assignment, corrections):
     """Attach how each of the assignment's deadlines was worked out."""
     assignment.reply_note = assignment.opinion_note = assignment.return_window = None
     if assignment.extended_due:
-        assignment.reply_note = _("Extended: %(reason)s") % {
+        assignment.reply_note = gettext("Extended: %(reason)s") % {
             "reason": assignment.extension_reason or "—"
         }
     elif assignment.reply_due:
@@ -150,10 +151,10 @@ def _deadline_notes(assignment, corrections):
 
 def _explain(assignment, rule, stored):
     if assignment.due_change_reason:
-        return _("Set at assignment: %(reason)s") % {"reason": assignment.due_change_reason}
+        return gettext("Set at assignment: %(reason)s") % {"reason": assignment.due_change_reason}
     if rule.due != stored:
         # The calendar or the rule changed since; the stored date is the one in force.
-        return _("Set at assignment to %(due)s. By today's calendar: %(explanation)s") % {
+        return gettext("Set at assignment to %(due)s. By today's calendar: %(explanation)s") % {
             "due": stored.isoformat(),
             "explanation": rule.explanation,
         }
@@ -260,16 +261,16 @@ def detail(request, pk):
             )
         )
     merged_in = list(proposal.merged_proposals.order_by("number", "id"))
-    related = [p.pk for p in merged_in] + ([proposal.merged_into_id] if proposal.merged_into_id else [])
+    related = [p.pk for p in merged_in] + (
+        [proposal.merged_into_id] if proposal.merged_into_id else []
+    )
     # Linked only where the viewer may open them; the titles are shown either way.
     linkable = (
         set(visible_proposals(user).filter(pk__in=related).values_list("pk", flat=True))
         if related
         else set()
     )
-    events = timeline(
-        proposal.events.select_related("actor"), internal, {o.pk for o in opinions}
-    )
+    events = timeline(proposal.events.select_related("actor"), internal, {o.pk for o in opinions})
     return render(
         request,
         "work/proposal_detail.html",
@@ -287,8 +288,7 @@ def detail(request, pk):
             "merged_in": merged_in,
             "linkable": linkable,
             "timeline": events,
-            "actions": available_actions(
-                user, proposal, signers, my_assignments, sent_opinion_ids
-            ),
+            "today": deadlines.local_today(),
+            "actions": available_actions(user, proposal, signers, my_assignments, sent_opinion_ids),
         },
     )

@@ -1,0 +1,293 @@
+"""The handling units' screens: the inbox, acknowledgement, return requests, opinions, contacts."""
+
+import datetime
+import os
+from collections import defaultdict
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Case, Exists, F, OuterRef, Q, When
+from django.db.models.functions import Coalesce
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from replies.models import ReplyLetter
+
+from .. import access, deadlines, services
+from ..handling_forms import ContactForm, OpinionForm, ReturnRequestForm, attachment_content_type
+from ..models import Assignment, CoOpinion, Proposal
+from .common import add_refusal_to_form, require, run
+
+Role = Assignment.Role
+# The proposal states in which a unit still has work on an assignment.
+OPEN_STATES = (Proposal.State.ASSIGNED, Proposal.State.HANDLING)
+
+
+# --- the inbox ---------------------------------------------------------------------------------
+
+
+def _sent_opinion():
+    return CoOpinion.objects.filter(assignment=OuterRef("pk"), sent_at__isnull=False)
+
+
+def _open_assignments(units):
+    """The units' active assignments of the current round on proposals still being handled."""
+    return (
+        Assignment.objects.filter(
+            unit_id__in=units,
+            is_active=True,
+            round=F("proposal__current_round"),
+            proposal__state__in=OPEN_STATES,
+        )
+        .select_related("proposal", "unit")
+        .annotate(
+            # A co-unit's deadline is its opinion; the others' the reply (an extension replaces it).
+            deadline=Case(
+                When(role=Role.CO, then=F("opinion_due")),
+                default=Coalesce(F("extended_due"), F("reply_due")),
+            ),
+            opinion_sent=Exists(_sent_opinion()),
+            reply_sent=Exists(
+                ReplyLetter.objects.filter(
+                    assignment=OuterRef("pk"), round=OuterRef("round"), sent_at__isnull=False
+                )
+            ),
+        )
+        .order_by(F("deadline").asc(nulls_last=True), "proposal__number", "id")
+    )
+
+
+def inbox_sections(units, today):
+    """The four inbox querysets of a user's units: new, in handling, waiting, overdue."""
+    base = _open_assignments(units)
+    outstanding_co = Assignment.objects.filter(
+        proposal=OuterRef("proposal"), round=OuterRef("round"), role=Role.CO, is_active=True
+    ).filter(~Exists(_sent_opinion()))
+    return {
+        "new": base.filter(acknowledged_at__isnull=True),
+        "handling": base.filter(acknowledged_at__isnull=False),
+        "waiting": base.filter(role=Role.LEAD).filter(Exists(outstanding_co)),
+        "overdue": base.filter(
+            Q(role__in=[Role.LEAD, Role.SPLIT], deadline__lt=today, reply_sent=False)
+            | Q(role=Role.CO, deadline__lt=today, opinion_sent=False)
+        ),
+    }
+
+
+def corrections_for(starts):
+    """The calendar corrections every deadline counted from `starts` can reach, in one query."""
+    days = [deadlines.as_local_date(start) for start in starts]
+    if not days:
+        return {}
+    rules = settings.TIAN
+    months = max(rules["REPLY_MONTHS"], rules["CO_OPINION_MONTHS"])
+    # The longest rule, then a month for moving off a holiday; a working-day window is
+    # generously twice its length plus a month.
+    horizon = datetime.timedelta(
+        days=31 * (months + 1) + 2 * rules["RETURN_WINDOW_WORKING_DAYS"] + 30
+    )
+    return deadlines.load_corrections(min(days), max(days) + horizon)
+
+
+def _outstanding_units(waiting):
+    """{(proposal id, round): [units]} of co-units whose opinion is not in yet."""
+    rows = (
+        Assignment.objects.filter(
+            proposal_id__in={a.proposal_id for a in waiting}, role=Role.CO, is_active=True
+        )
+        .filter(~Exists(_sent_opinion()))
+        .select_related("unit")
+        .order_by("unit__name")
+    )
+    result = defaultdict(list)
+    for row in rows:
+        result[row.proposal_id, row.round].append(row.unit)
+    return result
+
+
+@login_required
+@require_GET
+def inbox(request):
+    """A unit's work: newly assigned, in handling, waiting for co-opinions, overdue."""
+    units = access.unit_ids(request.user)
+    require(units)
+    today = deadlines.local_today()
+    sections = {name: list(qs) for name, qs in inbox_sections(units, today).items()}
+    corrections = corrections_for(a.assigned_at for a in sections["new"])
+    for assignment in sections["new"]:
+        assignment.return_window = deadlines.return_window(assignment.assigned_at, corrections)
+    outstanding = _outstanding_units(sections["waiting"]) if sections["waiting"] else {}
+    for assignment in sections["waiting"]:
+        assignment.outstanding = outstanding.get((assignment.proposal_id, assignment.round), [])
+    for rows in sections.values():
+        for assignment in rows:
+            done = assignment.opinion_sent if assignment.role == Role.CO else assignment.reply_sent
+            assignment.is_late = (
+                not done and assignment.deadline is not None and assignment.deadline < today
+            )
+    return render(
+        request,
+        "work/handling/inbox.html",
+        {
+            "sections": sections,
+            "today": today,
+            "inbox_url": reverse("proposals:inbox"),
+            "multiple_units": len(units) > 1,
+        },
+    )
+
+
+# --- unit actions --------------------------------------------------------------------------------
+
+
+def _unit_assignment(request, pk):
+    """403 for people of no unit, 404 for an assignment of another unit."""
+    require(access.unit_ids(request.user))
+    return access.get_assignment_for_unit_member(request.user, pk)
+
+
+def _next_or(request, default):
+    """Back to where the action was started (the inbox or the proposal), if it is ours."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+@login_required
+@require_POST
+def acknowledge(request, pk):
+    assignment = _unit_assignment(request, pk)
+    run(
+        request,
+        services.acknowledge,
+        assignment,
+        request.user,
+        success=_("%(number)s is acknowledged.")
+        % {"number": assignment.proposal.display_number or assignment.proposal.title},
+    )
+    return redirect(_next_or(request, assignment.proposal.get_absolute_url()))
+
+
+@login_required
+def request_return(request, pk):
+    assignment = _unit_assignment(request, pk)
+    window = deadlines.return_window(assignment.assigned_at)
+    form = ReturnRequestForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_return(assignment, request.user, form.cleaned_data["reason"])
+        except services.Refused as exc:
+            add_refusal_to_form(form, exc)
+        else:
+            messages.success(request, _("The return request was sent to the committee staff."))
+            return redirect(_next_or(request, assignment.proposal.get_absolute_url()))
+    return render(
+        request,
+        "work/handling/request_return.html",
+        {
+            "assignment": assignment,
+            "proposal": assignment.proposal,
+            "form": form,
+            "window": window,
+            "closed": deadlines.local_today() > window.due,
+        },
+    )
+
+
+def default_opinion_title(assignment):
+    """重庆市梁平区经济和信息化委员会关于第069号提案的会办意见 — the heading units use."""
+    return f"{assignment.unit.name}关于{assignment.proposal.display_number}提案的会办意见"
+
+
+@login_required
+def opinion(request, pk):
+    assignment = _unit_assignment(request, pk)
+    if request.method == "POST":
+        form = OpinionForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.send_opinion(
+                    assignment,
+                    request.user,
+                    title=data["title"],
+                    body=data["body"],
+                    doc_number=data["doc_number"],
+                    signer=data["signer"],
+                    attachment=data["attachment"],
+                )
+            except services.Refused as exc:
+                add_refusal_to_form(form, exc)
+            else:
+                messages.success(request, _("The co-handling opinion was sent to the lead unit."))
+                return redirect(assignment.proposal.get_absolute_url())
+    else:
+        form = OpinionForm(initial={"title": default_opinion_title(assignment)})
+    return render(
+        request,
+        "work/handling/opinion.html",
+        {"assignment": assignment, "proposal": assignment.proposal, "form": form},
+    )
+
+
+@login_required
+@require_GET
+def opinion_attachment(request, pk):
+    """The attachment of a co-handling opinion, to those who may read the opinion; 404 otherwise."""
+    try:
+        opinion = CoOpinion.objects.select_related("assignment__proposal").get(pk=pk)
+    except CoOpinion.DoesNotExist:
+        raise Http404 from None
+    proposal = opinion.assignment.proposal
+    if (
+        not opinion.attachment
+        or not access.visible_opinions(request.user, proposal).filter(pk=opinion.pk).exists()
+    ):
+        raise Http404
+    try:
+        handle = opinion.attachment.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    name = os.path.basename(opinion.attachment.name)
+    return FileResponse(
+        handle, as_attachment=True, filename=name, content_type=attachment_content_type(name)
+    )
+
+
+@login_required
+def contact(request, pk):
+    assignment = _unit_assignment(request, pk)
+    form = ContactForm(
+        request.POST if request.method == "POST" else None,
+        initial={"contacted_on": deadlines.local_today()},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.record_contact(
+                assignment,
+                request.user,
+                contacted_on=data["contacted_on"],
+                method=data["method"],
+                participants=data["participants"],
+                leader_took_part=data["leader_took_part"],
+                summary=data["summary"],
+            )
+        except services.Refused as exc:
+            add_refusal_to_form(form, exc)
+        else:
+            messages.success(request, _("The contact with the proposer was recorded."))
+            return redirect(assignment.proposal.get_absolute_url())
+    return render(
+        request,
+        "work/handling/contact.html",
+        {"assignment": assignment, "proposal": assignment.proposal, "form": form},
+    )
