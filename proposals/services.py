@@ -471,8 +471,13 @@ def assign(
     due_change_reason="",
     comment="",
     notify_units=True,
+    corrections=None,
 ):
-    """交办: hand an accepted proposal to its unit(s), with deadlines from the rules."""
+    """交办: hand an accepted proposal to its unit(s), with deadlines from the rules.
+
+    `corrections` (from deadlines.load_corrections) spares a bulk assignment one calendar
+    query per proposal.
+    """
     _require_committee(actor)
     plan = _plan_roles(mode, lead, co_units, split_units)
     _check_units([unit for unit, _role in plan])
@@ -480,14 +485,14 @@ def assign(
     _check_state(proposal, "assign")
     now = timezone.now()
     today = timezone.localdate(now)
-    default_reply = deadlines.reply_due(today).due
-    default_opinion = deadlines.co_opinion_due(today).due
+    default_reply = deadlines.reply_due(today, corrections).due
+    default_opinion = deadlines.co_opinion_due(today, corrections).due
     changed = (reply_due and reply_due != default_reply) or (
         opinion_due and opinion_due != default_opinion
     )
     if changed and not due_change_reason.strip():
         raise Refused(_("Please give the reason for changing the deadline."))
-    if reply_due and reply_due > deadlines.max_reply_due(today).due:
+    if reply_due and reply_due > deadlines.max_reply_due(today, corrections).due:
         raise Refused(_("The reply deadline cannot be more than six months after assignment."))
     if reply_due and reply_due < today:
         raise Refused(_("The reply deadline cannot be in the past."))
@@ -550,6 +555,8 @@ def bulk_assign(proposals, actor, mode, lead=None, co_units=(), split_units=(), 
     """
     _require_committee(actor)
     done = []
+    today = timezone.localdate()
+    corrections = deadlines.load_corrections(today, today + datetime.timedelta(days=400))
     with transaction.atomic():
         for proposal in proposals:
             try:
@@ -563,6 +570,7 @@ def bulk_assign(proposals, actor, mode, lead=None, co_units=(), split_units=(), 
                         split_units=split_units,
                         comment=comment,
                         notify_units=False,
+                        corrections=corrections,
                     )
                 )
             except Refused as exc:

@@ -111,7 +111,7 @@ class ReplyLetter(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return self.get_public_url()
+        return reverse("replies:detail", args=[self.pk])
 
     def get_public_url(self):
         return reverse("public:reply", args=[self.pk])

@@ -1,19 +1,275 @@
-"""The public pages: published replies only. (Placeholder — grown by the public-site work.)"""
+"""The public column 政协委员提案: published replies, for anyone, without logging in.
 
+A letter is public when it is published, its disclosure is not "none", and its
+current publication (the latest version) is not withdrawn; anything else is a
+404. Pages show the publication's title and text — for a summary letter the
+summary, never the internal body — and nothing of the proposer but the
+salutation. Every page answers conditional requests (ETag, Last-Modified).
+"""
+
+import hashlib
+import re
+
+import django_filters
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, Max, OuterRef, Subquery
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import condition, require_safe
 
-from .models import ReplyLetter
+from accounts.models import Unit
+from proposals.models import Category, Session
+
+from .models import Publication, ReplyLetter
+from .services import paragraphs
+
+PAGE_SIZE = 20
+COUNT_CACHE_SECONDS = 600
+# 一、创新工作机制，抓实企业服务: a numbered section heading, not a paragraph.
+SECTION_HEADING = re.compile(r"^[一二三四五六七八九十]+、")
+SECTION_HEADING_MAX_LENGTH = 40
 
 
-def published_letters():
-    return ReplyLetter.objects.filter(state=ReplyLetter.State.PUBLISHED)
+def current_publications():
+    """Publications that are the latest version of their letter and not withdrawn."""
+    later = Publication.objects.filter(letter=OuterRef("letter"), version__gt=OuterRef("version"))
+    return Publication.objects.filter(~Exists(later), withdrawn_at__isnull=True)
 
 
+def public_letters():
+    """The letters the public may read."""
+    return ReplyLetter.objects.filter(
+        Exists(current_publications().filter(letter=OuterRef("pk"))),
+        state=ReplyLetter.State.PUBLISHED,
+    ).exclude(disclosure=ReplyLetter.Disclosure.NONE)
+
+
+def latest_publication(field):
+    """One field of the letter's latest publication, as a subquery."""
+    latest = Publication.objects.filter(letter=OuterRef("pk")).order_by("-version")
+    return Subquery(latest.values(field)[:1])
+
+
+def column_letters():
+    """The column's list: public letters, newest first, with what a list row shows."""
+    return (
+        public_letters()
+        .select_related("assignment__unit")
+        .only(
+            "published_at",
+            "assignment__unit__name",
+            "assignment__unit__short_name",
+        )
+        .annotate(
+            public_title=latest_publication("title"),
+            public_published_at=latest_publication("published_at"),
+        )
+        .order_by("-published_at", "-id")
+    )
+
+
+def published_years():
+    """From this year back to the year of the first published reply."""
+    first = (
+        ReplyLetter.objects.filter(state=ReplyLetter.State.PUBLISHED, published_at__isnull=False)
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    if first is None:
+        return []
+    return list(range(timezone.localdate().year, timezone.localtime(first).year - 1, -1))
+
+
+class PublicReplyFilter(django_filters.FilterSet):
+    """Filters on indexed columns only: the session, unit and category foreign keys (reached
+    through the assignment and proposal foreign keys) and published_at (index letter_public_list).
+    """
+
+    session = django_filters.ModelChoiceFilter(
+        label=_("Session"),
+        field_name="assignment__proposal__session",
+        queryset=Session.objects.select_related("term"),
+        empty_label=_("All sessions"),
+    )
+    unit = django_filters.ModelChoiceFilter(
+        label=_("Handling unit"),
+        field_name="assignment__unit",
+        queryset=Unit.objects.filter(is_active=True).exclude(
+            kind__in=[Unit.Kind.COMMITTEE, Unit.Kind.SUPERVISION]
+        ),
+        empty_label=_("All units"),
+    )
+    category = django_filters.ModelChoiceFilter(
+        label=_("Category"),
+        field_name="assignment__proposal__category",
+        queryset=Category.objects.filter(is_active=True),
+        empty_label=_("All categories"),
+    )
+    year = django_filters.ChoiceFilter(
+        label=_("Year"), method="filter_year", choices=[], empty_label=_("All years")
+    )
+
+    class Meta:
+        model = ReplyLetter
+        fields = ["session", "unit", "category", "year"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Worked out once per request, not each time the form field lists its choices.
+        self.filters["year"].extra["choices"] = [(str(y), str(y)) for y in published_years()]
+
+    def filter_year(self, queryset, name, value):
+        return queryset.filter(published_at__year=int(value))
+
+
+# --- conditional requests ---------------------------------------------------------------------
+
+
+def _digest(*parts):
+    return hashlib.sha256("|".join(str(part) for part in parts).encode()).hexdigest()[:32]
+
+
+def _column_state(request):
+    """What every column page depends on, from two index lookups, once per request.
+
+    Publishing and correcting add a publication (the newest by id); withdrawing puts
+    a letter in the withdrawn state and touches its updated_at. (Max(withdrawn_at)
+    would need an index on Publication.withdrawn_at, which there is not.)
+    """
+    if not hasattr(request, "_public_column_state"):
+        newest = Publication.objects.order_by("-pk").values_list("pk", "published_at").first()
+        withdrawn = ReplyLetter.objects.filter(state=ReplyLetter.State.WITHDRAWN).aggregate(
+            count=Count("pk"), last=Max("updated_at")
+        )
+        newest_pk, newest_at = newest or (None, None)
+        request._public_column_state = {
+            "newest": newest_pk,
+            "published": newest_at,
+            "withdrawn_count": withdrawn["count"],
+            "withdrawn": withdrawn["last"],
+        }
+    return request._public_column_state
+
+
+def column_last_modified(request, *args, **kwargs):
+    state = _column_state(request)
+    return max(filter(None, [state["published"], state["withdrawn"]]), default=None)
+
+
+def column_version(request):
+    """A digest of the column's state: it changes whenever the list of public letters does."""
+    return _digest(get_language(), *_column_state(request).values())
+
+
+def column_etag(kind):
+    def etag(request, *args, **kwargs):
+        return _digest(kind, column_version(request))
+
+    return etag
+
+
+def public_letter(request, pk):
+    """The public letter with its unit and current publication's id, or None; once per request."""
+    letters = request.__dict__.setdefault("_public_letters", {})
+    if pk not in letters:
+        letters[pk] = (
+            public_letters()
+            .select_related("assignment__unit")
+            .annotate(
+                publication_id=latest_publication("pk"),
+                publication_published_at=latest_publication("published_at"),
+            )
+            .filter(pk=pk)
+            .first()
+        )
+    return letters[pk]
+
+
+def letter_last_modified(request, pk):
+    letter = public_letter(request, pk)
+    if letter is None:
+        return None
+    return max(letter.updated_at, letter.publication_published_at)
+
+
+def letter_etag(kind):
+    def etag(request, pk):
+        letter = public_letter(request, pk)
+        if letter is None:
+            return None
+        return _digest(kind, get_language(), pk, letter.updated_at, letter.publication_id)
+
+    return etag
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+def site_context():
+    return {"committee": settings.TIAN["COMMITTEE_NAME"]}
+
+
+@require_safe
+@condition(etag_func=column_etag("column"), last_modified_func=column_last_modified)
 def index(request):
-    letters = published_letters().order_by("-published_at")[:20]
-    return render(request, "public/index.html", {"letters": letters})
+    """The column: published replies, newest first, with filters."""
+    filterset = PublicReplyFilter(request.GET or None, queryset=column_letters())
+    query = request.GET.copy()
+    query.pop("page", None)
+    paginator = Paginator(filterset.qs, PAGE_SIZE)
+    # Counting every public letter is what costs at scale, and the count can only change
+    # when the column's state does: keep it under that state's digest.
+    count_key = "public-count:" + _digest(column_version(request), query.urlencode())
+    paginator.count = cache.get_or_set(count_key, filterset.qs.count, COUNT_CACHE_SECONDS)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {"filter": filterset, "page": page, "query": query.urlencode(), **site_context()}
+    return render(request, "public/index.html", context)
 
 
+def blocks(text):
+    """The text's paragraphs, with the numbered section headings (一、…) marked."""
+    return [
+        {
+            "text": paragraph,
+            "heading": bool(SECTION_HEADING.match(paragraph))
+            and len(paragraph) <= SECTION_HEADING_MAX_LENGTH,
+        }
+        for paragraph in paragraphs(text)
+    ]
+
+
+def _letter_page(request, pk, template):
+    letter = public_letter(request, pk)
+    if letter is None:
+        raise Http404
+    publication = get_object_or_404(Publication, pk=letter.publication_id)
+    context = {
+        "letter": letter,
+        "publication": publication,
+        "unit": letter.assignment.unit,
+        "is_summary": letter.disclosure == ReplyLetter.Disclosure.SUMMARY,
+        "blocks": blocks(publication.text),
+        "letter_date": letter.letter_date or letter.published_at,
+        **site_context(),
+    }
+    return render(request, template, context)
+
+
+@require_safe
+@condition(etag_func=letter_etag("reply"), last_modified_func=letter_last_modified)
 def reply(request, pk):
-    letter = get_object_or_404(published_letters(), pk=pk)
-    return render(request, "public/reply.html", {"letter": letter})
+    """One published reply, as the district website shows it."""
+    return _letter_page(request, pk, "public/reply.html")
+
+
+@require_safe
+@condition(etag_func=letter_etag("print"), last_modified_func=letter_last_modified)
+def reply_print(request, pk):
+    """The same reply on a clean page for printing: no header, no navigation."""
+    return _letter_page(request, pk, "public/print.html")

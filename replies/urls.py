@@ -1,2 +1,27 @@
+from django.urls import path
+
+from . import views
+
 app_name = "replies"
-urlpatterns: list = []
+urlpatterns = [
+    # Lists
+    path("signoff/", views.signoff_queue, name="signoff_queue"),
+    path("unpublished/", views.unpublished, name="unpublished"),
+    path("mine/", views.mine, name="mine"),
+    # Drafting
+    path("start/<int:assignment_pk>/", views.start, name="start"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/edit/", views.edit, name="edit"),
+    path("<int:pk>/pdf/", views.pdf, name="pdf"),
+    path("<int:pk>/submit/", views.submit, name="submit"),
+    # Sign-off
+    path("<int:pk>/review/", views.review, name="review"),
+    path("<int:pk>/sign/", views.sign, name="sign"),
+    path("<int:pk>/send-back/", views.send_back, name="send_back"),
+    path("<int:pk>/reopen/", views.reopen, name="reopen"),
+    # Sending and publishing
+    path("<int:pk>/send/", views.send, name="send"),
+    path("<int:pk>/publish/", views.publish, name="publish"),
+    path("<int:pk>/correct/", views.correct, name="correct"),
+    path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+]

@@ -2,7 +2,7 @@
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Notification, Proposer, Unit
 from proposals.models import CoOpinion, Event, Proposal, ProposalSigner
@@ -11,6 +11,13 @@ from replies import services
 from replies.models import DocNumberSequence, Publication, Receipt, ReplyLetter
 
 State = ReplyLetter.State
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Refusal messages are matched in English; the UI itself is Chinese."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Notification, Proposer
 from proposals import services
@@ -20,6 +20,13 @@ from proposals.models import (
 from proposals.services import Refused
 
 State = Proposal.State
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Refusal messages are matched in English; the UI itself is Chinese."""
+    with translation.override("en"):
+        yield
 
 
 def make_proposal(world, state=State.DRAFT, cosigners=(), **fields):

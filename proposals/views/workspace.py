@@ -238,6 +238,25 @@ def detail(request, pk):
     for assignment in assignments:
         _deadline_notes(assignment, corrections)
     my_assignments = [a for a in assignments if a.is_active and a.unit_id in units]
+    # The reply letters this viewer may open (replies decides), and the replying units
+    # of the viewer that have no letter yet in this round.
+    from replies.access import visible_letters
+
+    letters = list(
+        visible_letters(user)
+        .filter(assignment__proposal=proposal)
+        .select_related("assignment__unit")
+        .order_by("round", "id")
+    )
+    lettered = {(letter.assignment_id, letter.round) for letter in letters}
+    drafting = [
+        a
+        for a in my_assignments
+        if a.role != Assignment.Role.CO
+        and a.round == proposal.current_round
+        and (a.pk, a.round) not in lettered
+        and proposal.state in (State.ASSIGNED, State.HANDLING)
+    ]
 
     opinions = list(access.visible_opinions(user, proposal))
     sent_opinion_ids = {o.assignment_id for o in opinions if o.sent_at}
@@ -290,5 +309,7 @@ def detail(request, pk):
             "timeline": events,
             "today": deadlines.local_today(),
             "actions": available_actions(user, proposal, signers, my_assignments, sent_opinion_ids),
+            "letters": letters,
+            "drafting": drafting,
         },
     )

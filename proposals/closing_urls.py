@@ -1,0 +1,15 @@
+"""Receipts, re-handling and closing; included at /work/proposals/closing/ (namespace closing)."""
+
+from django.urls import path
+
+from .views import closing
+
+app_name = "closing"
+urlpatterns = [
+    path("receipts/", closing.receipts, name="receipts"),
+    path("receipts/<int:receipt_pk>/paper/", closing.paper_receipt, name="paper_receipt"),
+    path("", closing.queue, name="queue"),
+    path("rehandle/<int:proposal_pk>/", closing.rehandle, name="rehandle"),
+    path("close/<int:proposal_pk>/", closing.close, name="close"),
+    path("close/", closing.close_bulk, name="close_bulk"),
+]

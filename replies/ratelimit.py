@@ -1,0 +1,33 @@
+"""A small per-address rate limiter on Django's cache: fixed one-hour windows.
+
+It throttles guessing at the receipt links (every request counts, valid or not).
+The counts live in the default cache. The default local-memory cache is per process,
+so in production with several gunicorn workers configure a shared cache (Redis, or
+Django's database cache) in CACHES, or each worker counts on its own.
+"""
+
+import time
+
+from django.core.cache import cache
+
+WINDOW_SECONDS = 3600
+
+
+def client_address(request):
+    # REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy
+    # rewrites it, and honouring it blindly would let anyone pick their own bucket.
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def hit(request, scope, limit, window=WINDOW_SECONDS):
+    """Count one request from the client in `scope`; False once it is over `limit`."""
+    bucket = int(time.time() // window)
+    key = f"ratelimit:{scope}:{client_address(request)}:{bucket}"
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        # The key expired between add and incr: this request starts the window.
+        cache.set(key, 1, timeout=window)
+        count = 1
+    return count <= limit

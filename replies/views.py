@@ -1,0 +1,533 @@
+"""The staff screens of reply letters (答复函): drafting, sign-off, sending, publishing, the PDF.
+
+Every change goes through `replies.services`; who may see a letter is `replies.access`.
+"""
+
+import datetime
+import difflib
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Max
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Membership
+from proposals import access as proposal_access
+from proposals import deadlines
+from proposals.models import Event
+from proposals.services import Refused
+from proposals.views.common import add_refusal_to_form, require, run
+
+from . import access, services
+from .forms import CorrectForm, LetterForm, ReopenForm, SendBackForm, SubmitForm, WithdrawForm
+from .models import Receipt, ReplyLetter
+from .pdf import letter_paragraphs, render_letter_pdf
+
+State = ReplyLetter.State
+LEADER = Membership.Role.LEADER
+
+
+# --- role checks (403 for a role that may never use the view) ----------------------------------
+
+
+def _require_unit_person(user):
+    require(proposal_access.unit_ids(user))
+
+
+def _require_leader(user):
+    require(proposal_access.unit_ids(user, LEADER))
+
+
+def _require_publisher(user):
+    require(services.can_publish(user))
+
+
+# --- what the pages share ----------------------------------------------------------------------
+
+
+def nav(user):
+    """The reply-letter lists the user may open (templates/replies/_nav.html)."""
+    return {
+        "mine": bool(proposal_access.unit_ids(user)),
+        "signoff": bool(proposal_access.unit_ids(user, LEADER)),
+        "unpublished": services.can_publish(user),
+    }
+
+
+def letter_context(letter):
+    """What the letter as it will print needs (templates/replies/_letter.html)."""
+    return {
+        "letter": letter,
+        "unit": letter.assignment.unit,
+        "proposal": letter.assignment.proposal,
+        "paragraphs": letter_paragraphs(letter.body),
+        "cc_units": list(letter.cc_units.all()),
+        "receipt_invitation": services.RECEIPT_INVITATION,
+    }
+
+
+def _detail(letter):
+    return redirect("replies:detail", letter.pk)
+
+
+def _back(request, letter):
+    """Where the action was started (detail or review page), if it is ours; else the letter."""
+    target = request.POST.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return _detail(letter)
+
+
+def _act(request, action, letter, *args, success, **kwargs):
+    """Run a workflow action: on success to the letter, on refusal back to where it started."""
+    _result, ok = run(request, action, letter, request.user, *args, success=success, **kwargs)
+    return _detail(letter) if ok else _back(request, letter)
+
+
+def _form_refused(request, form):
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+
+
+def not_editable_message(letter):
+    """Why the draft form is closed: the workflow's own wording (services.save_draft)."""
+    if letter.state == State.SIGNED:
+        return _(
+            "The letter is signed and its text is frozen. Reopen it to change it; it must then be signed again."
+        )
+    return _("This cannot be done while the letter is “%(state)s”.") % {
+        "state": letter.get_state_display()
+    }
+
+
+def last_sent_back(letter):
+    """The audit event of the last send-back (who, when), for the comment on the letter."""
+    return (
+        Event.objects.filter(
+            proposal_id=letter.assignment.proposal_id,
+            object_id=letter.pk,
+            verb="reply_sent_back",
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+# --- what changed between two revisions -----------------------------------------------------
+
+# Paragraphs longer than this (product of lengths) are compared whole, not character by
+# character: difflib is quadratic and a leader on a phone is waiting.
+INLINE_DIFF_MAX = 4_000_000
+# Below this similarity a changed paragraph reads better as deleted and rewritten.
+INLINE_DIFF_MIN_RATIO = 0.3
+
+
+def inline_diff(old, new):
+    """[(mark, text)] for one changed paragraph; mark is "", "ins" or "del"."""
+    if len(old) * len(new) <= INLINE_DIFF_MAX:
+        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+        if matcher.ratio() >= INLINE_DIFF_MIN_RATIO:
+            parts = []
+            for op, i1, i2, j1, j2 in matcher.get_opcodes():
+                if op in ("delete", "replace"):
+                    parts.append(("del", old[i1:i2]))
+                if op in ("insert", "replace"):
+                    parts.append(("ins", new[j1:j2]))
+                if op == "equal":
+                    parts.append(("", old[i1:i2]))
+            return parts
+    return [("del", old), ("ins", new)]
+
+
+def body_diff(old, new):
+    """The paragraphs of `new` against `old`, as rows for templates/replies/_diff.html.
+
+    A row is {"op": "change" | "insert" | "delete", "parts": [(mark, text)]}, or
+    {"op": "same", "label": "…"} for a run of unchanged paragraphs.
+    """
+    a, b = services.paragraphs(old), services.paragraphs(new)
+    rows = []
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            count = i2 - i1
+            label = ngettext(
+                "%(count)d unchanged paragraph", "%(count)d unchanged paragraphs", count
+            ) % {"count": count}
+            rows.append({"op": "same", "label": label})
+            continue
+        removed, added = a[i1:i2], b[j1:j2]
+        # In a replaced block, paragraphs are paired in order and marked inside.
+        for k in range(max(len(removed), len(added))):
+            if k >= len(added):
+                rows.append({"op": "delete", "parts": [("del", removed[k])]})
+            elif k >= len(removed):
+                rows.append({"op": "insert", "parts": [("ins", added[k])]})
+            else:
+                rows.append({"op": "change", "parts": inline_diff(removed[k], added[k])})
+    return rows
+
+
+def field_changes(previous, current):
+    """[(label, old, new)] for the parts of the letter outside the body that changed."""
+    changes = []
+    for name, label in (
+        ("title", _("Title")),
+        ("salutation", _("Salutation")),
+        ("result_class", _("Result class")),
+    ):
+        old, new = getattr(previous, name), getattr(current, name)
+        if old != new:
+            changes.append((label, old, new))
+    return changes
+
+
+# --- drafting ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def start(request, assignment_pk):
+    """The proposal page's "Draft the reply": start (or reopen) the unit's letter."""
+    _require_unit_person(request.user)
+    assignment = proposal_access.get_assignment_for_unit_member(request.user, assignment_pk)
+    letter, ok = run(request, services.start_draft, assignment, request.user)
+    if not ok:
+        return redirect(assignment.proposal.get_absolute_url())
+    if letter.state == State.DRAFT:
+        return redirect("replies:edit", letter.pk)
+    return _detail(letter)
+
+
+@login_required
+def edit(request, pk):
+    _require_unit_person(request.user)
+    letter = access.get_letter_for_user(request.user, pk)
+    if not proposal_access.is_unit_member(request.user, letter.assignment.unit_id):
+        raise PermissionDenied
+    if request.method == "GET" and letter.state != State.DRAFT:
+        messages.error(request, not_editable_message(letter))
+        return _detail(letter)
+    form = LetterForm(request.POST if request.method == "POST" else None, letter=letter)
+    if form.is_bound and form.is_valid():
+        cc_units, fields = form.draft_fields()
+        try:
+            services.save_draft(letter, request.user, cc_units=cc_units, **fields)
+        except Refused as exc:
+            add_refusal_to_form(form, exc)
+        else:
+            messages.success(request, _("The draft was saved."))
+            return _detail(letter)
+    return render(
+        request,
+        "replies/edit.html",
+        {
+            "letter": letter,
+            "proposal": letter.assignment.proposal,
+            "form": form,
+            "outstanding": services.outstanding_opinions(letter.assignment),
+        },
+    )
+
+
+# --- the letter page -----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def detail(request, pk):
+    """The letter as it will print, its state and history, and the actions open to the viewer."""
+    user = request.user
+    letter = access.get_letter_for_user(user, pk)
+    actions = access.available_actions(user, letter)
+    internal = access.is_internal(user, letter)
+    context = {**letter_context(letter), "actions": actions, "internal": internal}
+    if internal:
+        context["revisions"] = letter.revisions.select_related("submitted_by").order_by("-number")
+        context["publications"] = letter.publications.select_related("published_by").order_by(
+            "-version"
+        )
+        if letter.state == State.DRAFT and letter.signoff_comment:
+            context["sent_back"] = last_sent_back(letter)
+        if letter.state in (State.DRAFT, State.AWAITING_SIGNOFF):
+            context["outstanding"] = services.outstanding_opinions(letter.assignment)
+        if letter.state == State.SENT and letter.disclosure != ReplyLetter.Disclosure.NONE:
+            deadline = deadlines.publish_due(letter.sent_at)
+            context["publish_deadline"] = deadline
+            context["publish_overdue"] = deadline.is_overdue(deadlines.local_today())
+    if actions["submit"]:
+        context["submit_form"] = SubmitForm(auto_id="submit_%s")
+    if actions["send_back"]:
+        context["send_back_form"] = SendBackForm(auto_id="send_back_%s")
+    if actions["reopen"]:
+        context["reopen_form"] = ReopenForm(auto_id="reopen_%s")
+    if actions["correct"]:
+        current = services.current_publication(letter)
+        context["correct_form"] = CorrectForm(
+            auto_id="correct_%s",
+            initial={"title": current.title, "text": current.text} if current else None,
+        )
+    if actions["withdraw"]:
+        context["withdraw_form"] = WithdrawForm(auto_id="withdraw_%s")
+    return render(request, "replies/detail.html", context)
+
+
+# --- the workflow actions (POST only) ------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def submit(request, pk):
+    _require_unit_person(request.user)
+    letter = access.get_letter_for_user(request.user, pk)
+    form = SubmitForm(request.POST)
+    if not form.is_valid():
+        _form_refused(request, form)
+        return _back(request, letter)
+    return _act(
+        request,
+        services.submit_for_signoff,
+        letter,
+        outstanding_reason=form.cleaned_data["outstanding_reason"],
+        success=_("The letter was submitted for sign-off."),
+    )
+
+
+@login_required
+@require_POST
+def sign(request, pk):
+    _require_leader(request.user)
+    letter = access.get_letter_for_user(request.user, pk)
+    signed, ok = run(request, services.sign, letter, request.user)
+    if not ok:
+        return _back(request, letter)
+    messages.success(
+        request, _("The letter is signed: %(number)s.") % {"number": signed.doc_number or "—"}
+    )
+    return _detail(letter)
+
+
+@login_required
+@require_POST
+def send_back(request, pk):
+    _require_leader(request.user)
+    letter = access.get_letter_for_user(request.user, pk)
+    form = SendBackForm(request.POST)
+    if not form.is_valid():
+        _form_refused(request, form)
+        return _back(request, letter)
+    return _act(
+        request,
+        services.send_back,
+        letter,
+        form.cleaned_data["comment"],
+        success=_("The letter was sent back to the drafter with your comment."),
+    )
+
+
+@login_required
+@require_POST
+def reopen(request, pk):
+    _require_unit_person(request.user)
+    letter = access.get_letter_for_user(request.user, pk)
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        _form_refused(request, form)
+        return _back(request, letter)
+    return _act(
+        request,
+        services.reopen,
+        letter,
+        form.cleaned_data["reason"],
+        success=_("The letter can be changed again; it must then be signed again."),
+    )
+
+
+@login_required
+@require_POST
+def send(request, pk):
+    _require_unit_person(request.user)
+    letter = access.get_letter_for_user(request.user, pk)
+    return _act(
+        request,
+        services.send,
+        letter,
+        success=_("The letter was sent to the proposers and copied to the cc units."),
+    )
+
+
+@login_required
+@require_POST
+def publish(request, pk):
+    _require_publisher(request.user)
+    letter = access.get_letter_for_user(request.user, pk)
+    return _act(request, services.publish, letter, success=_("The reply is published."))
+
+
+@login_required
+@require_POST
+def correct(request, pk):
+    _require_publisher(request.user)
+    letter = access.get_letter_for_user(request.user, pk)
+    form = CorrectForm(request.POST)
+    if not form.is_valid():
+        _form_refused(request, form)
+        return _back(request, letter)
+    data = form.cleaned_data
+    return _act(
+        request,
+        services.correct,
+        letter,
+        data["reason"],
+        title=data["title"] or None,
+        text=data["text"] or None,
+        success=_("The corrected reply is published; the earlier version is kept."),
+    )
+
+
+@login_required
+@require_POST
+def withdraw(request, pk):
+    _require_publisher(request.user)
+    letter = access.get_letter_for_user(request.user, pk)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        _form_refused(request, form)
+        return _back(request, letter)
+    return _act(
+        request,
+        services.withdraw_publication,
+        letter,
+        form.cleaned_data["reason"],
+        success=_("The reply was withdrawn from the public site."),
+    )
+
+
+# --- sign-off (a leader's queue, usable on a phone) ----------------------------------------------
+
+
+@login_required
+@require_GET
+def signoff_queue(request):
+    """Letters waiting for the user's sign-off across their units, oldest first."""
+    units = proposal_access.unit_ids(request.user, LEADER)
+    require(units)
+    letters = (
+        ReplyLetter.objects.filter(state=State.AWAITING_SIGNOFF, assignment__unit_id__in=units)
+        .select_related("assignment__unit", "assignment__proposal", "drafted_by")
+        .annotate(submitted_at=Max("revisions__submitted_at"), revision=Max("revisions__number"))
+        .order_by("submitted_at", "pk")
+    )
+    return render(
+        request, "replies/signoff_queue.html", {"letters": letters, "nav": nav(request.user)}
+    )
+
+
+@login_required
+@require_GET
+def review(request, pk):
+    """The letter as it will print and what changed since the last revision, to sign or send back."""
+    _require_leader(request.user)
+    letter = access.get_letter_for_user(request.user, pk)
+    if not proposal_access.is_unit_leader(request.user, letter.assignment.unit_id):
+        raise PermissionDenied
+    if letter.state != State.AWAITING_SIGNOFF:
+        messages.info(request, _("This letter is not waiting for sign-off."))
+        return _detail(letter)
+    previous, current = services.diff_since_last_seen(letter)
+    context = {
+        **letter_context(letter),
+        "actions": access.available_actions(request.user, letter),
+        "previous": previous,
+        "current": current,
+        "send_back_form": SendBackForm(auto_id="send_back_%s"),
+    }
+    if previous is not None:
+        context["diff"] = body_diff(previous.body, current.body)
+        context["field_changes"] = field_changes(previous, current)
+    return render(request, "replies/review.html", context)
+
+
+# --- lists ---------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def unpublished(request):
+    """Sent but not yet published, with the publication deadline; and the sent not-public ones."""
+    _require_publisher(request.user)
+    sent = (
+        access.visible_letters(request.user)
+        .filter(state=State.SENT)
+        .select_related("assignment__unit", "assignment__proposal")
+        .order_by("sent_at", "pk")
+    )
+    letters = list(sent.exclude(disclosure=ReplyLetter.Disclosure.NONE))
+    today = deadlines.local_today()
+    if letters:
+        first = deadlines.as_local_date(letters[0].sent_at)
+        last = deadlines.as_local_date(letters[-1].sent_at)
+        # 20 working days never take more than 70 calendar days (see deadlines._window_for).
+        corrections = deadlines.load_corrections(first, last + datetime.timedelta(days=90))
+        for letter in letters:
+            letter.deadline = deadlines.publish_due(letter.sent_at, corrections)
+            letter.is_overdue = letter.deadline.is_overdue(today)
+    not_public = sent.filter(disclosure=ReplyLetter.Disclosure.NONE)
+    return render(
+        request,
+        "replies/unpublished.html",
+        {"letters": letters, "not_public": not_public, "nav": nav(request.user)},
+    )
+
+
+@login_required
+@require_GET
+def mine(request):
+    """The letters of the user's units still in the unit's hands: drafts, sign-off, signed."""
+    units = proposal_access.unit_ids(request.user)
+    require(units)
+    letters = (
+        ReplyLetter.objects.filter(
+            assignment__unit_id__in=units,
+            state__in=[State.DRAFT, State.AWAITING_SIGNOFF, State.SIGNED],
+        )
+        .select_related("assignment__unit", "assignment__proposal", "drafted_by")
+        .order_by("-updated_at", "-pk")
+    )
+    return render(request, "replies/mine.html", {"letters": letters, "nav": nav(request.user)})
+
+
+# --- paper ---------------------------------------------------------------------------------------
+
+
+def _receipt_url(letter, proposer):
+    """The absolute link of the proposer's own receipt, for the QR code on their copy."""
+    receipt = Receipt.objects.filter(letter=letter, proposer=proposer).first()
+    if receipt is None:
+        return None
+    return settings.SITE_URL.rstrip("/") + services.receipt_url(receipt)
+
+
+@login_required
+@require_GET
+def pdf(request, pk):
+    """The printable letter; a proposer it was sent to gets their own copy with the receipt QR."""
+    letter = access.get_letter_for_user(request.user, pk)
+    proposer = access.receiving_proposer(request.user, letter)
+    receipt_url = _receipt_url(letter, proposer) if proposer else None
+    content = render_letter_pdf(letter, proposer=proposer, receipt_url=receipt_url)
+    response = HttpResponse(content, content_type="application/pdf")
+    filename = f"{letter.doc_number or f'reply-letter-{letter.pk}'}.pdf"
+    response["Content-Disposition"] = content_disposition_header(False, filename)
+    return response
