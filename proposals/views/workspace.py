@@ -96,6 +96,30 @@ EVENT_LABELS = {
     "return_refused": _("Return refused"),
     "opinion_sent": _("Co-handling opinion sent"),
     "contact_recorded": _("Contact with the proposer recorded"),
+    "edited": _("Edited"),
+    "reply_drafted": _("Reply letter drafted"),
+    "reply_submitted": _("Reply letter submitted for sign-off"),
+    "reply_sent_back": _("Reply letter sent back"),
+    "reply_signed": _("Reply letter signed off"),
+    "reply_reopened": _("Signed reply letter reopened"),
+    "reply_sent": _("Reply letter sent"),
+    "replied": _("Replied"),
+    "reply_published": _("Reply letter published"),
+    "reply_corrected": _("Published reply corrected"),
+    "reply_withdrawn": _("Reply withdrawn from publication"),
+    "receipt_submitted": _("Receipt received"),
+    "receipt_reminded": _("Receipt reminder sent"),
+    "rehandling_ordered": _("Re-handling ordered"),
+    "closed": _("Closed"),
+}
+
+# The drafting of a letter is the issuing unit's business until it is sent.
+DRAFTING_VERBS = {
+    "reply_drafted",
+    "reply_submitted",
+    "reply_sent_back",
+    "reply_signed",
+    "reply_reopened",
 }
 
 # Return requests are between the units and the committee; proposers do not see them.
@@ -104,15 +128,25 @@ INTERNAL_VERBS = {"return_requested", "return_approved", "return_refused"}
 ROLE_ORDER = {Assignment.Role.LEAD: 0, Assignment.Role.SPLIT: 1, Assignment.Role.CO: 2}
 
 
-def state_label(value):
-    return State(value).label if value in State.values else value
+def state_label(value, object_type=""):
+    if not value:
+        return ""
+    if object_type == "replyletter":
+        from replies.models import ReplyLetter
+
+        states = ReplyLetter.State
+    else:
+        states = State
+    return states(value).label if value in states.values else value
 
 
-def timeline(events, internal, visible_opinion_ids):
+def timeline(events, internal, visible_opinion_ids, drafting_letter_ids=()):
     """The audit events as the viewer may read them."""
     rows = []
     for event in events:
         if event.verb in INTERNAL_VERBS and not internal:
+            continue
+        if event.verb in DRAFTING_VERBS and event.object_id not in drafting_letter_ids:
             continue
         comment = event.comment
         # The comment names the opinion's title: only for those who may read the opinion.
@@ -124,8 +158,8 @@ def timeline(events, internal, visible_opinion_ids):
                 "actor": event.actor,
                 "verb": event.verb,
                 "label": EVENT_LABELS.get(event.verb, event.verb),
-                "from_state": state_label(event.from_state) if event.from_state else "",
-                "to_state": state_label(event.to_state) if event.to_state else "",
+                "from_state": state_label(event.from_state, event.object_type),
+                "to_state": state_label(event.to_state, event.object_type),
                 "comment": comment,
             }
         )
@@ -240,6 +274,7 @@ def detail(request, pk):
     my_assignments = [a for a in assignments if a.is_active and a.unit_id in units]
     # The reply letters this viewer may open (replies decides), and the replying units
     # of the viewer that have no letter yet in this round.
+    from replies.access import is_internal as is_internal_letter
     from replies.access import visible_letters
 
     letters = list(
@@ -289,7 +324,12 @@ def detail(request, pk):
         if related
         else set()
     )
-    events = timeline(proposal.events.select_related("actor"), internal, {o.pk for o in opinions})
+    events = timeline(
+        proposal.events.select_related("actor"),
+        internal,
+        {o.pk for o in opinions},
+        {letter.pk for letter in letters if is_internal_letter(user, letter)},
+    )
     return render(
         request,
         "work/proposal_detail.html",
