@@ -45,7 +45,7 @@ format: install
 # Regenerate and compile the zh_Hans catalog (needs GNU gettext).
 messages: install
 	DJANGO_DEBUG=1 $(PY) manage.py makemessages -l zh_Hans --no-obsolete --no-location \
-		--ignore=.venv --ignore=staticfiles --ignore=var
+		--ignore=.venv --ignore=staticfiles --ignore=var --ignore=tests
 	DJANGO_DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
 
 # CJK fonts for the printable reply letters (Debian; needs root).
