@@ -34,9 +34,10 @@ def visible_proposals(user):
     qs = Proposal.objects.all()
     if not user.is_authenticated:
         return qs.none()
-    if is_committee(user):
-        return qs
     condition = Q(pk__in=[])
+    if is_committee(user):
+        # Everything but a member's unsubmitted draft, which stays theirs until submitted.
+        condition |= ~Q(state=Proposal.State.DRAFT)
     units = unit_ids(user)
     if units:
         condition |= Q(
@@ -49,7 +50,11 @@ def visible_proposals(user):
     proposer = proposer_of(user)
     if proposer is not None:
         condition |= Q(
-            Exists(ProposalSigner.objects.filter(proposal=OuterRef("pk"), proposer=proposer))
+            Exists(
+                ProposalSigner.objects.filter(proposal=OuterRef("pk"), proposer=proposer).exclude(
+                    status=ProposalSigner.Status.DECLINED
+                )
+            )
         )
     return qs.filter(condition)
 
@@ -83,7 +88,12 @@ def proposer_of(user):
 
 def is_proposer_of(user, proposal):
     proposer = proposer_of(user)
-    return proposer is not None and proposal.signers.filter(proposer=proposer).exists()
+    return (
+        proposer is not None
+        and proposal.signers.filter(proposer=proposer)
+        .exclude(status=ProposalSigner.Status.DECLINED)
+        .exists()
+    )
 
 
 def is_first_proposer(user, proposal):

@@ -224,7 +224,10 @@ class Proposal(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["session", "state"]),
+            # The workspace filters by session and state and lists newest first.
+            models.Index(
+                fields=["session", "state", "-created_at", "-id"], name="proposal_session_state"
+            ),
             models.Index(fields=["category", "state"]),
             models.Index(fields=["-created_at", "-id"], name="proposal_newest"),
         ]

@@ -141,13 +141,18 @@ def committee_people():
 
 
 def proposer_users(proposal):
-    return User.objects.filter(proposer__signatures__proposal=proposal, is_active=True).distinct()
+    """The proposers' accounts; a co-signer who declined is no longer one of them."""
+    signers = ProposalSigner.objects.filter(proposal=proposal).exclude(
+        status=ProposalSigner.Status.DECLINED
+    )
+    return User.objects.filter(proposer__signatures__in=signers, is_active=True).distinct()
 
 
 def _tell_proposers(proposal, verb, message):
     url = proposal.get_absolute_url()
     notify(proposer_users(proposal), verb, message, url)
-    for signer in proposal.signers.select_related("proposer"):
+    signers = proposal.signers.exclude(status=ProposalSigner.Status.DECLINED)
+    for signer in signers.select_related("proposer"):
         if signer.proposer.user_id is None:
             notify_contact(email=signer.proposer.email, message=message, url=url)
 

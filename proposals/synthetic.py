@@ -267,6 +267,8 @@ ACTIONS = [
     "深化",
 ]
 
+PROBLEM_ACTIONS = ["切实解决", "着力破解", "妥善解决"]
+
 PROBLEMS = [
     "统筹规划不够，部门之间协调联动不足，存在多头管理、责任不清的现象",
     "资金投入不足，保障机制不健全，项目推进较为缓慢",
@@ -423,7 +425,8 @@ def session_label(term_number, session_number):
 
 
 def proposal_title(rng, topic, place):
-    action = rng.choice(ACTIONS)
+    """关于加快推进梁山街道老旧小区改造的建议."""
+    action = rng.choice(PROBLEM_ACTIONS if topic.endswith("问题") else ACTIONS)
     if place in ("我区", "全区"):
         place = ""
     return f"关于{action}{place}{topic}的建议"

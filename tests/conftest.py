@@ -43,7 +43,9 @@ def build_world():
         short_name="区科技局",
         doc_number_template="梁平科技函〔{year}〕{n}号",
     )
-    w.jxw_unit = Unit.objects.create(name="重庆市梁平区经济和信息化委员会", short_name="区经济信息委")
+    w.jxw_unit = Unit.objects.create(
+        name="重庆市梁平区经济和信息化委员会", short_name="区经济信息委"
+    )
     w.other_unit = Unit.objects.create(name="重庆市梁平区教育委员会", short_name="区教委")
 
     w.admin = make_user("admin", "管理员", is_staff=True, is_superuser=True)

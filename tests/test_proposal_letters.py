@@ -41,3 +41,30 @@ def test_other_units_and_proposers_see_neither_the_draft_nor_its_history(client,
         assert not [e for e in response.context["timeline"] if e["verb"].startswith("reply_")]
     committee = page(client, world, "tiwei")
     assert "内部意见" in committee.content.decode()
+
+
+def test_the_page_shows_receipts_to_the_units_and_each_proposer_their_own(client, world):
+    from proposals.models import CoOpinion, ProposalSigner
+    from replies.models import Receipt
+
+    ProposalSigner.objects.create(proposal=world.proposal, proposer=world.lisi_proposer, position=1)
+    CoOpinion.objects.create(
+        assignment=world.co, title="意见", body="意见", sent_at=world.co.assigned_at
+    )
+    letter = services.start_draft(world.lead, world.kjj)
+    services.save_draft(letter, world.kjj, body=letter.body + "正文", result_class="A")
+    services.submit_for_signoff(letter, world.kjj)
+    services.sign(letter, world.kjj_leader)
+    services.send(letter, world.kjj)
+    services.submit_receipt(
+        Receipt.objects.get(letter=letter, proposer=world.lisi_proposer),
+        world.lisi,
+        attitude="satisfied",
+        result="dissatisfied",
+        opinion="李四的私人意见",
+    )
+    assert "李四的私人意见" in page(client, world, "tiwei").content.decode()
+    assert "李四的私人意见" in page(client, world, "kjj").content.decode()
+    mine = page(client, world, "zhanghua")
+    assert [r.proposer for r in mine.context["receipts"]] == [world.zhanghua_proposer]
+    assert "李四的私人意见" not in mine.content.decode()

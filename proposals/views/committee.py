@@ -257,8 +257,8 @@ def return_requests(request):
     return _return_requests_page(request)
 
 
-@require_POST
 @login_required
+@require_POST
 def decide_return(request, pk):
     require_committee(request.user)
     assignment = get_object_or_404(Assignment.objects.select_related("unit", "proposal"), pk=pk)

@@ -131,8 +131,8 @@ def require_proposer_or_committee(user):
     require(access.is_committee(user) or access.proposer_of(user) is not None)
 
 
-@require_POST
 @login_required
+@require_POST
 def submit(request, pk):
     require_proposer_or_committee(request.user)
     proposal = access.get_proposal_for_user(request.user, pk)
@@ -148,8 +148,8 @@ def submit(request, pk):
     return redirect(proposal)
 
 
-@require_POST
 @login_required
+@require_POST
 def cosign(request, pk):
     require_proposer(request.user)
     proposal = access.get_proposal_for_user(request.user, pk)
@@ -158,7 +158,7 @@ def cosign(request, pk):
         messages.error(request, _("Choose whether to co-sign the proposal."))
         return redirect(proposal)
     confirm = form.cleaned_data["decision"] == "confirm"
-    run(
+    _result, ok = run(
         request,
         services.respond_as_cosigner,
         proposal,
@@ -169,11 +169,14 @@ def cosign(request, pk):
         if confirm
         else _("You declined to co-sign the proposal."),
     )
+    if ok and not confirm:
+        # Having declined, the proposal is no longer theirs to see.
+        return redirect("proposals:mine")
     return redirect(proposal)
 
 
-@require_POST
 @login_required
+@require_POST
 def withdraw(request, pk):
     require_proposer_or_committee(request.user)
     proposal = access.get_proposal_for_user(request.user, pk)

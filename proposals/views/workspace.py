@@ -113,6 +113,19 @@ EVENT_LABELS = {
     "closed": _("Closed"),
 }
 
+# Decisions whose comment is addressed to the proposer.
+PROPOSER_COMMENT_VERBS = {
+    "submitted",
+    "cosign_confirmed",
+    "cosign_declined",
+    "withdrawn",
+    "accepted",
+    "merged",
+    "converted",
+    "rejected",
+    "closed",
+}
+
 # The drafting of a letter is the issuing unit's business until it is sent.
 DRAFTING_VERBS = {
     "reply_drafted",
@@ -148,9 +161,14 @@ def timeline(events, internal, visible_opinion_ids, drafting_letter_ids=()):
             continue
         if event.verb in DRAFTING_VERBS and event.object_id not in drafting_letter_ids:
             continue
+        if event.verb.startswith("receipt_") and not internal:
+            continue  # another proposer's ratings and opinion are theirs
         comment = event.comment
         # The comment names the opinion's title: only for those who may read the opinion.
         if event.verb == "opinion_sent" and event.object_id not in visible_opinion_ids:
+            comment = ""
+        # Comments meant for the units (assignment notes, deadlines) are not the proposer's.
+        if not internal and event.verb not in PROPOSER_COMMENT_VERBS:
             comment = ""
         rows.append(
             {
@@ -256,7 +274,9 @@ def detail(request, pk):
     units = set(access.unit_ids(user))
     proposer = access.proposer_of(user)
     signers = list(proposal.signers.select_related("proposer"))
-    is_signer = proposer is not None and any(s.proposer_id == proposer.pk for s in signers)
+    is_signer = proposer is not None and any(
+        s.proposer_id == proposer.pk and s.status != ProposalSigner.Status.DECLINED for s in signers
+    )
 
     assignments = sorted(
         proposal.assignments.select_related("unit"),
@@ -284,6 +304,17 @@ def detail(request, pk):
         .order_by("round", "id")
     )
     lettered = {(letter.assignment_id, letter.round) for letter in letters}
+    # Receipts: the units and the committee see them all, a proposer their own.
+    from replies.models import Receipt
+
+    receipts = []
+    if letters:
+        receipts = Receipt.objects.filter(letter__in=[letter.pk for letter in letters])
+        if not (committee or units):
+            receipts = receipts.filter(proposer=proposer) if proposer else receipts.none()
+        receipts = list(
+            receipts.select_related("proposer", "letter").order_by("letter__round", "id")
+        )
     drafting = [
         a
         for a in my_assignments
@@ -351,5 +382,6 @@ def detail(request, pk):
             "actions": available_actions(user, proposal, signers, my_assignments, sent_opinion_ids),
             "letters": letters,
             "drafting": drafting,
+            "receipts": receipts,
         },
     )

@@ -6,7 +6,7 @@ from .conftest import log_in
 
 @pytest.fixture
 def demo(transactional_db):
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", "--force", verbosity=0)
 
 
 def test_kjj_sees_proposal_069_in_the_workspace(demo, live_server, page):

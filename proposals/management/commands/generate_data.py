@@ -21,7 +21,6 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import Max
-from django.db.models.fields.files import FieldFile
 
 from accounts.models import Membership, Proposer, Unit, User
 from proposals import synthetic as words
@@ -43,7 +42,6 @@ State = Proposal.State
 Role = Assignment.Role
 Mode = Proposal.HandlingMode
 
-UTC = datetime.UTC
 CST = datetime.timezone(datetime.timedelta(hours=8))
 DAY = datetime.timedelta(days=1)
 
@@ -201,9 +199,9 @@ class Inserter:
     """Writes many new rows of one model: COPY on PostgreSQL, bulk_create elsewhere.
 
     Django's bulk_create spends most of its time preparing each value; COPY takes the
-    attribute values as they are, several times faster at 100,000 proposals. Rows are
-    model instances (with their ids handed out already) or, faster to build, plain dicts
-    of attribute values.
+    attribute values as they are (plain Python values: no files, no expressions), several
+    times faster at 100,000 proposals. Rows are model instances (with their ids handed
+    out already) or, faster to build, dicts of attribute values.
     """
 
     def __init__(self, batch_size):
@@ -232,7 +230,7 @@ class Inserter:
                 if as_dicts:
                     values = [obj.get(name, defaults[name]) for name in attnames]
                 else:
-                    values = [copy_value(obj.__dict__[name]) for name in attnames]
+                    values = [obj.__dict__[name] for name in attnames]
                 copy.write_row(values)
 
 
@@ -246,20 +244,24 @@ def in_background(iterable, ahead=2):
     stop = threading.Event()
     end = object()
 
+    def offer(item):
+        """Queue the item unless the consumer has stopped; False once it has."""
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce():
         try:
             for item in iterable:
-                while not stop.is_set():
-                    try:
-                        items.put(item, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not offer(item):
                     return
-            items.put(end)
+            offer(end)
         except BaseException as exc:  # handed to the consumer, which raises it
-            items.put(exc)
+            offer(exc)
         finally:
             connection.close()  # this thread's own connection
 
@@ -273,13 +275,6 @@ def in_background(iterable, ahead=2):
     finally:
         stop.set()
         thread.join()
-
-
-def copy_value(value):
-    # Choices members are str subclasses; FieldFile is the only other non-plain value here.
-    if isinstance(value, FieldFile):
-        return value.name or ""
-    return value
 
 
 @dataclass(eq=False)
@@ -325,6 +320,8 @@ class Command(BaseCommand):
 
 
 class Generator:
+    """Builds proposals batch by batch from one seeded random generator, and writes them."""
+
     def __init__(self, seed, batch_size=5000, password="", write=print):
         self.rng = random.Random(seed)
         self.batch_size = batch_size
@@ -332,8 +329,6 @@ class Generator:
         self.write = write
         self.insert = Inserter(batch_size)
         self.ids = Ids()
-
-    # --- reference data: created once, found again on later runs ---------------------------
 
     def run(self, n):
         started = time.monotonic()
@@ -348,6 +343,8 @@ class Generator:
             done += self.write_batch(built)
             self.write(f"  {done}/{n} proposals ({time.monotonic() - started:.1f} s)")
         self.write(f"Generated {done} proposals in {time.monotonic() - started:.1f} s.")
+
+    # --- reference data: created once, found again on later runs ---------------------------
 
     def setup(self):
         self.setup_units()
@@ -508,17 +505,33 @@ class Generator:
         self.rejection_reasons = list(RejectionReason.objects.filter(code__in=codes))
 
     def setup_sessions(self):
-        self.sessions = []
-        for term_number, number, opened_on in PLAN:
-            term, _ = Term.objects.get_or_create(
-                number=term_number,
-                defaults={"started_on": datetime.date(2012 + (term_number - 13) * 5, 1, 9)},
-            )
-            session, _ = Session.objects.get_or_create(
-                term=term, number=number, defaults={"opened_on": opened_on}
-            )
-            session.term = term
-            self.sessions.append((session, opened_on))
+        numbers = sorted({term for term, _n, _d in PLAN})
+        existing = set(Term.objects.filter(number__in=numbers).values_list("number", flat=True))
+        Term.objects.bulk_create(
+            [
+                Term(number=n, started_on=datetime.date(2012 + (n - 13) * 5, 1, 9))
+                for n in numbers
+                if n not in existing
+            ]
+        )
+        terms = {t.number: t for t in Term.objects.filter(number__in=numbers)}
+        existing = {
+            (s.term.number, s.number)
+            for s in Session.objects.filter(term__in=terms.values()).select_related("term")
+        }
+        Session.objects.bulk_create(
+            [
+                Session(term=terms[term], number=number, opened_on=opened_on)
+                for term, number, opened_on in PLAN
+                if (term, number) not in existing
+            ]
+        )
+        sessions = {
+            (s.term.number, s.number): s
+            for s in Session.objects.filter(term__in=terms.values()).select_related("term")
+        }
+        # The planned opening dates, even for a session that was there before.
+        self.sessions = [(sessions[term, number], opened_on) for term, number, opened_on in PLAN]
         if not Session.objects.filter(is_current=True).exists():
             latest = self.sessions[-1][0]
             latest.is_current = True
@@ -1120,115 +1133,50 @@ class Generator:
             rows.append(receipt)
         return rows
 
+    # The last transition of a proposal in each state: verb, state before, stage time.
+    LAST_TRANSITION = {
+        State.ACCEPTED: ("accepted", State.SUBMITTED, "reviewed"),
+        State.ASSIGNED: ("assigned", State.ACCEPTED, "assigned"),
+        State.HANDLING: ("acknowledged", State.ASSIGNED, "acknowledged"),
+        State.REPLIED: ("replied", State.HANDLING, "sent"),
+        State.CLOSED: ("closed", State.REPLIED, "closed"),
+        State.MERGED: ("merged", State.SUBMITTED, "reviewed"),
+        State.CONVERTED: ("converted", State.SUBMITTED, "reviewed"),
+        State.REJECTED: ("rejected", State.SUBMITTED, "reviewed"),
+        State.WITHDRAWN: ("withdrawn", State.SUBMITTED, "withdrawn"),
+    }
+
     def write_events(self, batch, assignments, letters):
         """Two audit rows a proposal: its submission and its last transition."""
         events = []
         for spec in batch:
-            p, t = spec.proposal, spec.t
+            p, t, state = spec.proposal, spec.t, spec.proposal.state
             first_user = spec.signers[0].user_id
             submitter = self.staff.pk if p.on_paper else first_user
-            if p.state == State.DRAFT:
-                events.append(self.event(p, submitter, "created", "", State.DRAFT, t["created"]))
+            if state == State.DRAFT:
+                events.append(self.event(p, submitter, "created", "", state, t["created"]))
                 continue
-            after_submit = (
-                State.AWAITING_COSIGNERS if p.state == State.AWAITING_COSIGNERS else State.SUBMITTED
+            after = (
+                State.AWAITING_COSIGNERS if state == State.AWAITING_COSIGNERS else State.SUBMITTED
             )
-            events.append(
-                self.event(p, submitter, "submitted", State.DRAFT, after_submit, t["submitted"])
-            )
-            group = assignments.get(spec, [])
-            lead = group[0] if group else None
-            state = p.state
-            if state == State.ACCEPTED:
-                events.append(
-                    self.event(p, self.staff.pk, "accepted", State.SUBMITTED, state, t["reviewed"])
-                )
-            elif state == State.ASSIGNED:
-                summary = "、".join(
-                    f"{u.short_name}（{ROLE_NAMES[role]}）" for u, role in spec.units
-                )
-                events.append(
-                    self.event(
-                        p,
-                        self.staff.pk,
-                        "assigned",
-                        State.ACCEPTED,
-                        state,
-                        t["assigned"],
-                        comment=summary,
-                    )
-                )
+            events.append(self.event(p, submitter, "submitted", State.DRAFT, after, t["submitted"]))
+            if state not in self.LAST_TRANSITION:
+                continue
+            verb, before, stage = self.LAST_TRANSITION[state]
+            actor, comment, obj = self.staff.pk, p.review_comment, None
+            if state == State.ASSIGNED:
+                comment = "、".join(f"{u.short_name}（{ROLE_NAMES[r]}）" for u, r in spec.units)
             elif state == State.HANDLING:
-                events.append(
-                    self.event(
-                        p,
-                        lead.acknowledged_by_id,
-                        "acknowledged",
-                        State.ASSIGNED,
-                        state,
-                        t["acknowledged"],
-                        obj=("assignment", lead.pk),
-                    )
-                )
+                lead = assignments[spec][0]
+                actor, comment, obj = lead.acknowledged_by_id, "", ("assignment", lead.pk)
             elif state == State.REPLIED:
-                letter = letters[spec]
-                events.append(
-                    self.event(
-                        p,
-                        letter.drafted_by_id,
-                        "reply_sent",
-                        State.HANDLING,
-                        state,
-                        letter.sent_at,
-                        obj=("replyletter", letter.pk),
-                    )
-                )
-            elif state == State.CLOSED:
-                events.append(
-                    self.event(p, self.staff.pk, "closed", State.REPLIED, state, t["closed"])
-                )
+                actor = letters[spec].drafted_by_id
             elif state == State.MERGED:
                 target = spec.merged_target.proposal
-                events.append(
-                    self.event(
-                        p,
-                        self.staff.pk,
-                        "merged",
-                        State.SUBMITTED,
-                        state,
-                        t["reviewed"],
-                        comment=str(target),
-                        obj=("proposal", target.pk),
-                    )
-                )
-            elif state == State.CONVERTED:
-                events.append(
-                    self.event(
-                        p,
-                        self.staff.pk,
-                        "converted",
-                        State.SUBMITTED,
-                        state,
-                        t["reviewed"],
-                        comment=p.review_comment,
-                    )
-                )
-            elif state == State.REJECTED:
-                events.append(
-                    self.event(
-                        p,
-                        self.staff.pk,
-                        "rejected",
-                        State.SUBMITTED,
-                        state,
-                        t["reviewed"],
-                        comment=p.review_comment,
-                    )
-                )
+                comment, obj = str(target), ("proposal", target.pk)
             elif state == State.WITHDRAWN:
-                events.append(
-                    self.event(p, first_user, "withdrawn", State.SUBMITTED, state, t["withdrawn"])
-                )
+                actor = first_user
+            events.append(self.event(p, actor, verb, before, state, t[stage], comment, obj))
         self.out.append((Event, events))
 
     @staticmethod

@@ -15,6 +15,7 @@ import calendar
 import datetime
 from types import SimpleNamespace
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.utils import timezone
@@ -37,6 +38,8 @@ from proposals.models import (
 from replies.models import DocNumberSequence, Publication, Receipt, ReplyLetter, ReplyRevision
 
 DEMO_PASSWORD = "demo-pass-069"
+# Accounts made by `generate_data` for performance work (usernames gen_…) are not real people.
+SYNTHETIC_PREFIX = "gen_"
 
 S, L = Proposal.State, ReplyLetter.State
 HANDLER, LEADER = Membership.Role.HANDLER, Membership.Role.LEADER
@@ -567,17 +570,24 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force",
             action="store_true",
-            help="Load even though the database has accounts other than the demo ones.",
+            help="Load even with DEBUG off or accounts other than the demo ones.",
         )
 
     def handle(self, *args, **options):
+        # The demo accounts share a published password: keep them out of production
+        # databases (DEBUG off) and out of any database with real accounts.
         demo_usernames = [account[0] for account in ACCOUNTS]
-        # The demo accounts share a published password: keep them out of real databases.
-        if User.objects.exclude(username__in=demo_usernames).exists() and not options["force"]:
+        real_accounts = (
+            User.objects.exclude(username__in=demo_usernames)
+            .exclude(username__startswith=SYNTHETIC_PREFIX)
+            .exists()
+        )
+        if (real_accounts or not settings.DEBUG) and not options["force"]:
             raise CommandError(
                 _(
-                    "This database has accounts other than the demo ones, and the demo "
-                    "accounts have a published password. Use --force to load the demo anyway."
+                    "This looks like a real database (DEBUG is off, or it has accounts other "
+                    "than the demo ones), and the demo accounts have a published password. "
+                    "Use --force to load the demo anyway."
                 )
             )
         with transaction.atomic():
