@@ -20,7 +20,7 @@ State = Proposal.State
 @pytest.fixture
 def client(client):
     # Messages are asserted in the English msgids, whatever the catalog says.
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies["django_language"] = "en"
     return client
 
 

@@ -109,3 +109,14 @@ def test_the_ui_speaks_chinese():
     with translation.override("zh-hans"):
         assert translation.gettext("Workspace") == "工作台"
         assert translation.gettext("Log in") == "登录"
+
+
+def test_the_ui_is_chinese_whatever_the_browser_asks(db, client):
+    response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "登录" in response.content.decode()
+    assert response["Content-Language"] == "zh-hans"
+
+
+def test_the_language_cookie_can_choose_english(db, client):
+    client.cookies["django_language"] = "en"
+    assert "Log in" in client.get("/accounts/login/").content.decode()

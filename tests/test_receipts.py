@@ -37,7 +37,7 @@ def fresh_rate_limit():
 @pytest.fixture
 def client(client):
     # Asserted in the English msgids, whatever the catalog says.
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies["django_language"] = "en"
     return client
 
 
