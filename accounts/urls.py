@@ -11,4 +11,6 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("notifications/", views.notifications, name="notifications"),
+    path("notifications/<int:pk>/", views.open_notification, name="open_notification"),
+    path("notifications/read/", views.mark_all_read, name="mark_all_read"),
 ]

@@ -1,9 +1,13 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+
+from .models import Notification
 
 
 @require_GET
@@ -25,3 +29,21 @@ def healthz(request):
 def notifications(request):
     items = request.user.notifications.all()[:100]
     return render(request, "accounts/notifications.html", {"notifications": items})
+
+
+@login_required
+def open_notification(request, pk):
+    """Follow a notification's link, marking it read; only the recipient's own."""
+    note = get_object_or_404(Notification, pk=pk, recipient=request.user)
+    if note.read_at is None:
+        note.read_at = timezone.now()
+        note.save(update_fields=["read_at"])
+    target = note.url if note.url and url_has_allowed_host_and_scheme(note.url, None) else None
+    return redirect(target or "notifications")
+
+
+@login_required
+@require_POST
+def mark_all_read(request):
+    request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    return redirect("notifications")

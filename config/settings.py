@@ -209,3 +209,16 @@ TIAN.update(
         "RECEIPT_RATE_LIMIT_PER_HOUR": int(os.environ.get("TIAN_RECEIPT_RATE_LIMIT", "30")),
     }
 )
+
+# The receipt page's rate limit counts in the cache. Per process by default; with several
+# gunicorn workers use a shared one, e.g. DJANGO_CACHE_BACKEND=
+# django.core.cache.backends.db.DatabaseCache and DJANGO_CACHE_LOCATION=tian_cache
+# (then `manage.py createcachetable`).
+CACHES = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "DJANGO_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"
+        ),
+        "LOCATION": os.environ.get("DJANGO_CACHE_LOCATION", "tian"),
+    }
+}

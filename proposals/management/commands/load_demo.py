@@ -16,6 +16,7 @@ import datetime
 from types import SimpleNamespace
 
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.utils import timezone
@@ -220,6 +221,10 @@ def load_people(ctx):
             unit = ctx.units[key]
             upsert(Membership, {"user": user, "unit": unit, "role": role}, title=title)
             ctx.people_by_unit[(unit.pk, role)] = user
+    # 区科技局 publishes its own replies on the district site, as in the seed.
+    ctx.users["kjj"].user_permissions.add(
+        Permission.objects.get(content_type__app_label="replies", codename="publish_replyletter")
+    )
     ctx.proposers = {}
     for name, kind, sector, party, phone, email, address, login in PROPOSERS:
         ctx.proposers[name] = upsert(
