@@ -344,11 +344,12 @@ def submit_for_signoff(letter, actor, outstanding_reason=""):
 
 def diff_since_last_seen(letter):
     """(previous, current) revisions: what the signer saw last time, and what is new."""
-    revisions = list(letter.revisions.order_by("-number")[:2])
+    revisions = list(letter.revisions.order_by("-number"))
     if not revisions:
         return None, None
-    current = revisions[0]
-    previous = revisions[1] if len(revisions) > 1 else None
+    current, older = revisions[0], revisions[1:]
+    # The last revision a signer read; if none was read, the one before the current.
+    previous = next((r for r in older if r.seen_by_signer_at), older[0] if older else None)
     return previous, current
 
 

@@ -259,3 +259,20 @@ def test_correction_and_withdrawal_keep_every_version(world):
     assert Publication.objects.filter(letter=letter).count() == 2
     verbs = list(Event.objects.filter(object_id=letter.pk).values_list("verb", flat=True))
     assert {"reply_published", "reply_corrected", "reply_withdrawn"} <= set(verbs)
+
+
+def test_the_signer_sees_changes_since_the_revision_they_last_read(world):
+    send_opinion(world)
+    letter = draft(world)
+    services.submit_for_signoff(letter, world.kjj)
+    services.send_back(letter, world.kjj_leader, "请修改")  # the leader read revision 1
+    services.save_draft(letter, world.kjj, body=letter.body + "第二版。")
+    services.submit_for_signoff(letter, world.kjj)
+    # Taken back for another fix (say, by an administrator) before the leader looked:
+    # revision 2 was never read.
+    ReplyLetter.objects.filter(pk=letter.pk).update(state=State.DRAFT)
+    letter.refresh_from_db()
+    services.save_draft(letter, world.kjj, body=letter.body + "第三版。")
+    services.submit_for_signoff(letter, world.kjj)
+    previous, current = services.diff_since_last_seen(letter)
+    assert (previous.number, current.number) == (1, 3)
