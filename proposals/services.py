@@ -15,6 +15,7 @@ Allowed proposal transitions (action: from → to):
     cosign        awaiting_cosigners → submitted (once every co-signer answered)
     withdraw      draft | awaiting_cosigners | submitted → withdrawn   (a proposer)
                   accepted | assigned | handling → withdrawn          (committee, on request)
+    (request_withdrawal: the first proposer asks for it after acceptance; no state change)
     accept        submitted → accepted (gets the next number in its session)
     merge         submitted → merged
     convert       submitted → converted
@@ -282,6 +283,33 @@ def withdraw(proposal, actor, comment=""):
         _with_comment(
             _("The proposal “%(title)s” was withdrawn.") % {"title": proposal.title}, comment
         ),
+    )
+    return proposal
+
+
+@transaction.atomic
+def request_withdrawal(proposal, actor, reason):
+    """After acceptance the first proposer asks the committee to withdraw the proposal;
+    committee staff decide (withdraw it, or not)."""
+    proposal = _lock(proposal)
+    if proposal.state not in TRANSITIONS["withdraw_by_committee"]:
+        _check_state(proposal, "withdraw_by_committee")
+    if not access.is_first_proposer(actor, proposal):
+        raise Refused(_("Only the first proposer can ask to withdraw this proposal."))
+    if not reason.strip():
+        raise Refused(_("Please give the reason for the withdrawal."))
+    record_event(proposal, actor, "withdrawal_requested", comment=reason)
+    notify(
+        committee_people(),
+        "withdrawal_requested",
+        _("%(proposer)s asks to withdraw %(number)s “%(title)s”: %(reason)s")
+        % {
+            "proposer": access.proposer_of(actor),
+            "number": proposal.display_number,
+            "title": proposal.title,
+            "reason": reason,
+        },
+        proposal.get_absolute_url(),
     )
     return proposal
 

@@ -328,9 +328,14 @@ def test_the_return_button_goes_when_the_window_has_closed(client, world):
     assert url("acknowledge", world.co) in actions
 
 
-def test_a_proposer_of_an_assigned_proposal_has_no_buttons(client, world):
-    actions = action_urls(detail(client, world.zhanghua, world.proposal))
-    assert actions == set()
+def test_the_first_proposer_of_an_assigned_proposal_may_only_ask_to_withdraw(client, world):
+    response = detail(client, world.zhanghua, world.proposal)
+    assert action_urls(response) == {url("withdraw", world.proposal)}
+    assert response.context["actions"]["withdraw_is_request"]
+    client.post(url("withdraw", world.proposal), {"comment": "已另行解决"})
+    world.proposal.refresh_from_db()
+    assert world.proposal.state == "handling"
+    assert world.proposal.events.filter(verb="withdrawal_requested").exists()
 
 
 def test_the_committee_may_withdraw_an_assigned_proposal_with_a_reason(client, world):

@@ -544,3 +544,20 @@ def test_audit_events_are_append_only(world):
         event.save()
     with pytest.raises(ValueError):
         event.delete()
+
+
+def test_after_acceptance_the_first_proposer_asks_and_the_committee_decides(world):
+    proposal = make_proposal(world, state=State.SUBMITTED)
+    services.accept(proposal, world.tiwei)
+    services.request_withdrawal(proposal, world.zhanghua, "问题已解决")
+    proposal.refresh_from_db()
+    assert proposal.state == State.ACCEPTED
+    [event] = events(proposal, "withdrawal_requested")
+    assert event.comment == "问题已解决"
+    note = Notification.objects.get(recipient=world.tiwei, verb="withdrawal_requested")
+    assert "问题已解决" in note.message
+    assert_refused(services.request_withdrawal, proposal, world.lisi, "理由")
+    assert_refused(services.request_withdrawal, proposal, world.zhanghua, " ")
+    services.withdraw(proposal, world.tiwei, "同意提案人撤案申请")
+    proposal.refresh_from_db()
+    assert proposal.state == State.WITHDRAWN

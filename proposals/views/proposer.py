@@ -184,6 +184,20 @@ def withdraw(request, pk):
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["comment"]))
         return redirect(proposal)
+    if (
+        not access.is_committee(request.user)
+        and proposal.state in services.TRANSITIONS["withdraw_by_committee"]
+    ):
+        # Accepted already: the proposer asks, the committee decides.
+        run(
+            request,
+            services.request_withdrawal,
+            proposal,
+            request.user,
+            form.cleaned_data["comment"],
+            success=_("Your request to withdraw the proposal was sent to the committee."),
+        )
+        return redirect(proposal)
     run(
         request,
         services.withdraw,

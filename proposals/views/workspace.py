@@ -84,6 +84,7 @@ EVENT_LABELS = {
     "cosign_confirmed": _("Co-signed"),
     "cosign_declined": _("Declined to co-sign"),
     "withdrawn": _("Withdrawn"),
+    "withdrawal_requested": _("Withdrawal requested"),
     "accepted": _("Accepted"),
     "merged": _("Merged into another proposal"),
     "merged_in": _("Another proposal merged in"),
@@ -116,6 +117,7 @@ EVENT_LABELS = {
 # Decisions whose comment is addressed to the proposer.
 PROPOSER_COMMENT_VERBS = {
     "submitted",
+    "withdrawal_requested",
     "cosign_confirmed",
     "cosign_declined",
     "withdrawn",
@@ -250,8 +252,10 @@ def available_actions(user, proposal, signers, my_assignments, sent_opinion_ids,
         and signer.position > 0
         and signer.status == ProposalSigner.Status.PENDING
         and state == State.AWAITING_COSIGNERS,
-        "withdraw": (by_proposer and (first or committee)) or (by_committee and committee),
+        "withdraw": (by_proposer and (first or committee))
+        or (by_committee and (committee or first)),
         "withdraw_needs_comment": by_committee,
+        "withdraw_is_request": by_committee and first and not committee,
         "review": committee and state == State.SUBMITTED,
         "assign": committee and state == State.ACCEPTED,
         "units": units,
