@@ -8,7 +8,7 @@ import logging
 from importlib import import_module
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 
 from .models import Notification
@@ -51,8 +51,10 @@ def absolute_url(url):
 
 
 def _send_email(addresses, subject, body):
+    """One message per address: recipients never see each other's addresses."""
+    messages = [EmailMessage(subject, body, None, [address]) for address in addresses]
     try:
-        send_mail(subject, body, None, addresses)
+        get_connection().send_messages(messages)
     except Exception:  # noqa: BLE001 — a mail outage must not undo committed work
         log.exception("Sending email to %s failed", addresses)
 

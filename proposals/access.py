@@ -55,6 +55,17 @@ def visible_proposals(user):
                     status=ProposalSigner.Status.DECLINED
                 )
             )
+            # A draft is its first proposer's until submitted.
+            & (
+                ~Q(state=Proposal.State.DRAFT)
+                | Q(
+                    Exists(
+                        ProposalSigner.objects.filter(
+                            proposal=OuterRef("pk"), proposer=proposer, position=0
+                        )
+                    )
+                )
+            )
         )
     return qs.filter(condition)
 

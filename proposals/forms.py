@@ -390,10 +390,26 @@ class AssignForm(UnitChoicesMixin, forms.Form):
         return cleaned
 
 
+class ProposalChoiceField(forms.ModelMultipleChoiceField):
+    """Proposal ids from checkboxes; an id too large for the database is an invalid
+    choice like any other, not a server error."""
+
+    def _check_values(self, value):
+        for pk in value or ():
+            text = str(pk).strip()
+            if not text.isdigit() or int(text) > 2**63 - 1:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
+
 class BulkAssignForm(UnitChoicesMixin, forms.Form):
     """Many accepted proposals, handed to the same unit(s) at the assignment meeting."""
 
-    proposals = forms.ModelMultipleChoiceField(
+    proposals = ProposalChoiceField(
         label=_("Proposals"),
         # Any proposal: one no longer accepted is refused by name, not as "invalid choice".
         queryset=Proposal.objects.all(),

@@ -8,14 +8,22 @@ Django's database cache) in CACHES, or each worker counts on its own.
 
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 
 WINDOW_SECONDS = 3600
 
 
 def client_address(request):
-    # REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy
-    # rewrites it, and honouring it blindly would let anyone pick their own bucket.
+    """The client's address. X-Forwarded-For counts only behind the configured number of
+    trusted proxies, and then only the entry the nearest of them appended: the client
+    writes the rest, and could otherwise pick its own bucket."""
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 

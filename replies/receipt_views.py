@@ -10,7 +10,6 @@ import time
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -63,7 +62,7 @@ def form(request, token):
         receipt = services.receipt_from_token(token)
     except services.BadReceiptLink as exc:
         if exc.reason == "expired":
-            return _expired(request, token)
+            return _expired(request, exc.receipt)
         return render(request, "receipts/invalid.html", status=404)
     context = letter_context(receipt)
     if receipt.is_submitted:
@@ -84,14 +83,8 @@ def form(request, token):
     return render(request, "receipts/form.html", context)
 
 
-def _expired(request, token):
+def _expired(request, receipt):
     """410, naming the day the link expired and whom to contact instead."""
-    # receipt_from_token has checked the signature already; it tells only the reason.
-    receipt = (
-        Receipt.objects.select_related("letter__assignment__unit", "letter__assignment__proposal")
-        .filter(pk=signing.loads(token, salt=services.RECEIPT_SALT)["r"])
-        .first()
-    )
     if receipt is None:
         return render(request, "receipts/invalid.html", status=404)
     context = {

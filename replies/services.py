@@ -262,6 +262,20 @@ def _validate_letter(letter):
         raise Refused(_("Please write the summary to be published."))
     if letter.disclosure == ReplyLetter.Disclosure.NONE and not letter.nondisclosure_reason.strip():
         raise Refused(_("Please give the reason why the reply is not public."))
+    _check_consent(letter)
+
+
+def _check_consent(letter):
+    """A proposer who did not consent to publication is never published."""
+    proposal = letter.assignment.proposal
+    if letter.disclosure != ReplyLetter.Disclosure.NONE and not proposal.consent_to_publish:
+        raise Refused(
+            _(
+                "The proposer did not consent to publication (%(reason)s): "
+                "the reply must be marked not public."
+            )
+            % {"reason": proposal.no_publish_reason or "—"}
+        )
 
 
 @transaction.atomic
@@ -505,6 +519,7 @@ def publish(letter, actor):
         raise Refused(
             _("This reply is not public: %(reason)s") % {"reason": letter.nondisclosure_reason}
         )
+    _check_consent(letter)
     now = timezone.now()
     version = (
         letter.publications.order_by("-version").values_list("version", flat=True).first() or 0
@@ -585,29 +600,34 @@ RECEIPT_SALT = "replies.receipt"
 class BadReceiptLink(Exception):
     """A receipt link that is forged, altered, or no longer valid; `reason` says which."""
 
-    def __init__(self, reason):
+    def __init__(self, reason, receipt=None):
         super().__init__(reason)
         self.reason = reason  # "invalid" | "expired"
+        self.receipt = receipt  # for "expired" only: whose link it was, to say whom to ask
 
 
 def receipt_token(receipt):
     """The personal, unguessable link token: signed, bound to one receipt (proposer × round)."""
-    return signing.dumps({"r": receipt.pk, "p": receipt.proposer_id}, salt=RECEIPT_SALT)
+    # No timestamp: the same link in the message, the reminder and the QR code. Expiry is
+    # counted from the sending date instead (receipt_link_expired).
+    return signing.Signer(salt=RECEIPT_SALT).sign_object(
+        {"r": receipt.pk, "p": receipt.proposer_id}
+    )
 
 
 def receipt_from_token(token):
     """The receipt a token opens, or BadReceiptLink. Never reveals another proposer's data."""
     try:
-        data = signing.loads(token, salt=RECEIPT_SALT)
+        data = signing.Signer(salt=RECEIPT_SALT).unsign_object(token)
         receipt = Receipt.objects.select_related(
             "letter__assignment__unit", "letter__assignment__proposal", "proposer"
         ).get(pk=data["r"], proposer_id=data["p"])
-    except (signing.BadSignature, KeyError, TypeError, Receipt.DoesNotExist):
+    except (signing.BadSignature, KeyError, TypeError, ValueError, Receipt.DoesNotExist):
         raise BadReceiptLink("invalid") from None
     if receipt.letter.state not in (State.SENT, State.PUBLISHED, State.WITHDRAWN):
         raise BadReceiptLink("invalid")
     if not receipt.is_submitted and receipt_link_expired(receipt):
-        raise BadReceiptLink("expired")
+        raise BadReceiptLink("expired", receipt)
     return receipt
 
 
@@ -659,11 +679,9 @@ def submit_receipt(
     if receipt.is_submitted:
         raise Refused(_("This receipt was already submitted."))
     if channel == Receipt.Channel.PAPER:
-        if actor is None or not (
-            access.is_committee(actor)
-            or access.is_unit_member(actor, receipt.letter.assignment.unit_id)
-        ):
-            raise Refused(_("Only committee staff or the handling unit enter paper receipts."))
+        # Not the handling unit: it would be rating its own work.
+        if actor is None or not access.is_committee(actor):
+            raise Refused(_("Only committee staff enter paper receipts."))
     elif actor is not None and actor.is_authenticated:
         proposer = access.proposer_of(actor)
         if proposer is None or proposer.pk != receipt.proposer_id:
@@ -734,10 +752,10 @@ def request_receipts(letter, people, now):
         person = receipt.proposer
         if person.user_id and person.user.is_active:
             notify([person.user], "reply_received", message, url)
-        elif person.email or person.phone:
-            notify_contact(email=person.email, phone=person.phone, message=message, url=url)
-        if person.user_id and person.phone:
+            # Members read SMS sooner than the app: the link goes by SMS too.
             notify_contact(phone=person.phone, message=message, url=url)
+        else:
+            notify_contact(email=person.email, phone=person.phone, message=message, url=url)
 
 
 def send_receipt_reminders(today=None):

@@ -235,13 +235,13 @@ def test_committee_staff_enter_a_paper_receipt(staff, world, letter):
     assert receipt.leader_took_part is None  # left blank on paper
 
 
-def test_the_units_people_enter_a_paper_receipt_of_their_letter(client, world, letter):
+def test_the_unit_being_rated_does_not_enter_its_own_paper_receipt(client, world, letter):
     receipt = receipt_of(letter, world.zhanghua_proposer)
     client.force_login(world.kjj)
     url = reverse("closing:paper_receipt", args=[receipt.pk])
-    assert client.post(url, {"attitude": "satisfied", "result": "satisfied"}).status_code == 302
+    assert client.post(url, {"attitude": "satisfied", "result": "satisfied"}).status_code == 403
     receipt.refresh_from_db()
-    assert receipt.entered_by == world.kjj and receipt.contacted is None
+    assert not receipt.is_submitted
 
 
 def test_a_paper_receipt_is_refused_to_outsiders_and_other_roles(client, world, letter):

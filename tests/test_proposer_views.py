@@ -345,10 +345,12 @@ def test_a_submitted_proposal_cannot_be_edited(world, client):
     assert proposal.title == "关于完善社区养老服务的建议"
 
 
-def test_a_cosigner_may_not_edit_the_draft(world, client):
+def test_a_cosigner_does_not_see_the_draft_before_it_is_submitted(world, client):
     draft = make_proposal(world, cosigners=[world.lisi_proposer])
     client.force_login(world.lisi)
-    assert client.get(reverse("proposals:edit", args=[draft.pk])).status_code == 403
+    assert client.get(reverse("proposals:edit", args=[draft.pk])).status_code == 404
+    assert client.get(reverse("proposals:detail", args=[draft.pk])).status_code == 404
+    assert draft.title not in client.get(reverse("proposals:mine")).content.decode()
 
 
 def test_another_proposer_gets_404_on_edit(world, client):
@@ -387,8 +389,7 @@ def test_a_cosigner_cannot_submit_and_nothing_changes(world, client):
     draft = make_proposal(world, cosigners=[world.lisi_proposer])
     client.force_login(world.lisi)
     response = client.post(reverse("proposals:submit", args=[draft.pk]))
-    assert response.status_code == 302
-    assert messages_of(response) == ["Only the first proposer can submit this proposal."]
+    assert response.status_code == 404
     draft.refresh_from_db()
     assert draft.state == State.DRAFT
 

@@ -235,12 +235,13 @@ def test_staff_enter_a_paper_receipt_and_are_recorded_as_entering_it(zhang, li, 
     refused(rate, zhang, None, channel=paper, match="paper")
     refused(rate, zhang, world.outsider, channel=paper, match="paper")
     refused(rate, zhang, world.zhanghua, channel=paper, match="paper")
+    # The handling unit would be rating its own work.
+    refused(rate, li, world.kjj, channel=paper, match="committee")
     rate(zhang, world.tiwei, channel=paper, contacted=None, contact_method="")
-    rate(li, world.kjj, channel=paper)
     zhang.refresh_from_db()
     li.refresh_from_db()
     assert (zhang.channel, zhang.entered_by, zhang.contacted) == (paper, world.tiwei, None)
-    assert (li.channel, li.entered_by) == (paper, world.kjj)
+    assert not li.is_submitted
 
 
 def test_a_co_signer_gives_a_separate_receipt(zhang, li, world):

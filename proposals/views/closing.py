@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
@@ -21,6 +22,7 @@ from replies.models import Receipt, ReplyLetter
 from replies.receipt_forms import ReceiptForm
 
 from .. import access, deadlines, services
+from ..forms import ProposalChoiceField
 from ..models import Assignment, Proposal, Session
 from ..services import Refused
 from .common import add_refusal_to_form, require
@@ -78,7 +80,7 @@ class RehandleForm(forms.Form):
 
 class CloseForm(forms.Form):
     comment = forms.CharField(
-        label=gettext_lazy("Explanation for closing"),
+        label=gettext_lazy("Explanation for closing (sent to the proposers)"),
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -86,7 +88,7 @@ class CloseForm(forms.Form):
 
 
 class BulkCloseForm(forms.Form):
-    proposals = forms.ModelMultipleChoiceField(
+    proposals = ProposalChoiceField(
         queryset=Proposal.objects.filter(state=State.REPLIED).order_by("number", "id"),
         widget=forms.MultipleHiddenInput,
         error_messages={
@@ -245,7 +247,10 @@ def paper_receipt(request, receipt_pk):
         letter__state__in=SENT_STATES,
     )
     unit = receipt.letter.assignment.unit
-    if not (access.is_committee(user) or access.is_unit_member(user, unit)):
+    if not access.is_committee(user):
+        # The unit may see the receipt is missing, but not enter ratings of its own work.
+        if access.is_unit_member(user, unit):
+            raise PermissionDenied
         raise Http404
     context = {
         "receipt": receipt,

@@ -38,8 +38,12 @@ def first_proposer_name(proposal_ref="pk"):
 def my_proposals(request):
     proposer = require_proposer(request.user)
     mine = ProposalSigner.objects.filter(proposer=proposer)
+    # As access.visible_proposals: not what they declined, nor someone else's draft.
+    listed = mine.exclude(status=ProposalSigner.Status.DECLINED).exclude(
+        position__gt=0, proposal__state=Proposal.State.DRAFT
+    )
     proposals = (
-        Proposal.objects.filter(pk__in=mine.values("proposal_id"))
+        Proposal.objects.filter(pk__in=listed.values("proposal_id"))
         .select_related("session__term", "category")
         .annotate(
             first_proposer=first_proposer_name(),

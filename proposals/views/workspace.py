@@ -314,7 +314,7 @@ def detail(request, pk):
     receipts = []
     if letters:
         receipts = Receipt.objects.filter(letter__in=[letter.pk for letter in letters])
-        if not (committee or units):
+        if not (committee or is_unit_viewer):
             receipts = receipts.filter(proposer=proposer) if proposer else receipts.none()
         receipts = list(
             receipts.select_related("proposer", "letter").order_by("letter__round", "id")
