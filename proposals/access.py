@@ -17,16 +17,19 @@ def is_committee(user):
 
 
 def unit_ids(user, role=None):
-    """The ids of the units the user belongs to (optionally with one role)."""
+    """The ids of the units the user belongs to (optionally with one role).
+
+    One query per request: the memberships are read once and kept on the user object.
+    """
     if not user.is_authenticated:
         return []
-    cache_name = f"_unit_ids_{role or 'any'}"
-    if not hasattr(user, cache_name):
-        memberships = Membership.objects.filter(user=user, unit__is_active=True)
-        if role:
-            memberships = memberships.filter(role=role)
-        setattr(user, cache_name, list(memberships.values_list("unit_id", flat=True)))
-    return getattr(user, cache_name)
+    if not hasattr(user, "_memberships"):
+        user._memberships = list(
+            Membership.objects.filter(user=user, unit__is_active=True).values_list(
+                "unit_id", "role"
+            )
+        )
+    return list(dict.fromkeys(u for u, r in user._memberships if role is None or r == role))
 
 
 def visible_proposals(user):

@@ -9,16 +9,19 @@ from .models import Assignment, Category, Proposal, Session
 
 class ProposalFilter(django_filters.FilterSet):
     session = django_filters.ModelChoiceFilter(
-        label=_("Session"), queryset=Session.objects.select_related("term")
+        label=_("Session"), queryset=Session.objects.select_related("term"), empty_label=_("All")
     )
-    state = django_filters.ChoiceFilter(label=_("State"), choices=Proposal.State.choices)
+    state = django_filters.ChoiceFilter(
+        label=_("State"), choices=Proposal.State.choices, empty_label=_("All")
+    )
     unit = django_filters.ModelChoiceFilter(
         label=_("Handling unit"),
         queryset=Unit.objects.filter(is_active=True),
         method="filter_unit",
+        empty_label=_("All"),
     )
     category = django_filters.ModelChoiceFilter(
-        label=_("Category"), queryset=Category.objects.filter(is_active=True)
+        label=_("Category"), queryset=Category.objects.filter(is_active=True), empty_label=_("All")
     )
     q = django_filters.CharFilter(label=_("Title contains"), method="filter_title")
 

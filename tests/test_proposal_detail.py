@@ -23,6 +23,11 @@ from tests.conftest import make_user
 State = Proposal.State
 
 
+def tr_event(msgid):
+    with translation.override("zh-hans"):
+        return translation.pgettext("event", msgid)
+
+
 def tr(msgid, **params):
     with translation.override("zh-hans"):
         text = gettext(msgid)
@@ -147,8 +152,8 @@ def test_the_timeline_translates_known_verbs_and_shows_unknown_ones_raw(client, 
     response = detail(client, world.zhanghua, world.proposal)
     timeline = response.context["timeline"]
     assert [row["verb"] for row in timeline] == ["acknowledged", "accepted", "frobnicated"]
-    assert shows(response, tr("Acknowledged"))
-    assert shows(response, tr("Accepted"))
+    assert shows(response, tr_event("Acknowledged"))
+    assert shows(response, tr_event("Accepted"))
     assert shows(response, f"{tr('Submitted')} → {tr('Accepted')}")
     assert shows(response, "符合立案标准")
     assert shows(response, "提案委")
@@ -177,7 +182,7 @@ def test_the_co_handling_opinions_are_shown_only_to_those_allowed(client, world,
     assert not shows(proposer, "园区的意见正文")
     # Not even the titles, through the timeline.
     assert not shows(proposer, "关于第069号提案的会办意见")
-    assert shows(proposer, tr("Co-handling opinion sent"))
+    assert shows(proposer, tr_event("Co-handling opinion sent"))
 
 
 def test_the_lead_unit_sees_which_co_units_are_outstanding(client, world, park):

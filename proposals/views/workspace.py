@@ -4,8 +4,9 @@ from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import render
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, pgettext_lazy
+
+from accounts.models import Membership
 
 from .. import access, deadlines
 from ..access import visible_proposals
@@ -46,6 +47,13 @@ def workspace_panels(user):
                 is_active=True, return_status=Assignment.ReturnStatus.REQUESTED
             ).count(),
         }
+    leading = access.unit_ids(user, Membership.Role.LEADER)
+    if leading:
+        from replies.models import ReplyLetter
+
+        panels["signoff"] = ReplyLetter.objects.filter(
+            state=ReplyLetter.State.AWAITING_SIGNOFF, assignment__unit_id__in=leading
+        ).count()
     panels["proposer"] = access.proposer_of(user) is not None
     return panels
 
@@ -78,40 +86,40 @@ def workspace(request):
 
 # The audit verbs of the timeline; a verb not listed here is shown as it is stored.
 EVENT_LABELS = {
-    "created": _("Created"),
-    "registered": _("Registered from paper"),
-    "submitted": _("Submitted"),
-    "cosign_confirmed": _("Co-signed"),
-    "cosign_declined": _("Declined to co-sign"),
-    "withdrawn": _("Withdrawn"),
-    "withdrawal_requested": _("Withdrawal requested"),
-    "accepted": _("Accepted"),
-    "merged": _("Merged into another proposal"),
-    "merged_in": _("Another proposal merged in"),
-    "converted": _("Turned into an opinion"),
-    "rejected": _("Not accepted"),
-    "assigned": _("Assigned"),
-    "acknowledged": _("Acknowledged"),
-    "return_requested": _("Return requested"),
-    "return_approved": _("Return approved"),
-    "return_refused": _("Return refused"),
-    "opinion_sent": _("Co-handling opinion sent"),
-    "contact_recorded": _("Contact with the proposer recorded"),
-    "edited": _("Edited"),
-    "reply_drafted": _("Reply letter drafted"),
-    "reply_submitted": _("Reply letter submitted for sign-off"),
-    "reply_sent_back": _("Reply letter sent back"),
-    "reply_signed": _("Reply letter signed off"),
-    "reply_reopened": _("Signed reply letter reopened"),
-    "reply_sent": _("Reply letter sent"),
-    "replied": _("Replied"),
-    "reply_published": _("Reply letter published"),
-    "reply_corrected": _("Published reply corrected"),
-    "reply_withdrawn": _("Reply withdrawn from publication"),
-    "receipt_submitted": _("Receipt received"),
-    "receipt_reminded": _("Receipt reminder sent"),
-    "rehandling_ordered": _("Re-handling ordered"),
-    "closed": _("Closed"),
+    "created": pgettext_lazy("event", "Created"),
+    "registered": pgettext_lazy("event", "Registered from paper"),
+    "submitted": pgettext_lazy("event", "Submitted"),
+    "cosign_confirmed": pgettext_lazy("event", "Co-signed"),
+    "cosign_declined": pgettext_lazy("event", "Declined to co-sign"),
+    "withdrawn": pgettext_lazy("event", "Withdrawn"),
+    "withdrawal_requested": pgettext_lazy("event", "Withdrawal requested"),
+    "accepted": pgettext_lazy("event", "Accepted"),
+    "merged": pgettext_lazy("event", "Merged into another proposal"),
+    "merged_in": pgettext_lazy("event", "Another proposal merged in"),
+    "converted": pgettext_lazy("event", "Turned into an opinion"),
+    "rejected": pgettext_lazy("event", "Not accepted"),
+    "assigned": pgettext_lazy("event", "Assigned"),
+    "acknowledged": pgettext_lazy("event", "Acknowledged"),
+    "return_requested": pgettext_lazy("event", "Return requested"),
+    "return_approved": pgettext_lazy("event", "Return approved"),
+    "return_refused": pgettext_lazy("event", "Return refused"),
+    "opinion_sent": pgettext_lazy("event", "Co-handling opinion sent"),
+    "contact_recorded": pgettext_lazy("event", "Contact with the proposer recorded"),
+    "edited": pgettext_lazy("event", "Edited"),
+    "reply_drafted": pgettext_lazy("event", "Reply letter drafted"),
+    "reply_submitted": pgettext_lazy("event", "Reply letter submitted for sign-off"),
+    "reply_sent_back": pgettext_lazy("event", "Reply letter sent back"),
+    "reply_signed": pgettext_lazy("event", "Reply letter signed off"),
+    "reply_reopened": pgettext_lazy("event", "Signed reply letter reopened"),
+    "reply_sent": pgettext_lazy("event", "Reply letter sent"),
+    "replied": pgettext_lazy("event", "Replied"),
+    "reply_published": pgettext_lazy("event", "Reply letter published"),
+    "reply_corrected": pgettext_lazy("event", "Published reply corrected"),
+    "reply_withdrawn": pgettext_lazy("event", "Reply withdrawn from publication"),
+    "receipt_submitted": pgettext_lazy("event", "Receipt received"),
+    "receipt_reminded": pgettext_lazy("event", "Receipt reminder sent"),
+    "rehandling_ordered": pgettext_lazy("event", "Re-handling ordered"),
+    "closed": pgettext_lazy("event", "Closed"),
 }
 
 # Decisions whose comment is addressed to the proposer.
