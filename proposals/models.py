@@ -230,6 +230,8 @@ class Proposal(models.Model):
             ),
             models.Index(fields=["category", "state"]),
             models.Index(fields=["-created_at", "-id"], name="proposal_newest"),
+            # "Recently closed" in the closing queue.
+            models.Index(fields=["state", "-closed_at", "-id"], name="proposal_state_closed"),
         ]
 
     def __str__(self):
@@ -384,6 +386,12 @@ class Assignment(models.Model):
             models.Index(fields=["unit", "is_active", "role"]),
             models.Index(fields=["proposal", "is_active", "role"]),
             models.Index(fields=["reply_due"]),
+            # The committee's return-request count on every workspace page, and its list.
+            models.Index(
+                fields=["return_requested_at", "id"],
+                condition=Q(return_status="requested", is_active=True),
+                name="assignment_return_requests",
+            ),
         ]
 
     def __str__(self):

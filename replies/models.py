@@ -105,6 +105,8 @@ class ReplyLetter(models.Model):
         indexes = [
             models.Index(fields=["state", "-published_at"], name="letter_public_list"),
             models.Index(fields=["state", "sent_at"]),
+            # The receipts overview: sent letters, newest first.
+            models.Index(fields=["-sent_at", "-id"], name="letter_sent_newest"),
         ]
 
     def __str__(self):

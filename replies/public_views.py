@@ -55,9 +55,9 @@ def latest_publication(field):
     return Subquery(latest.values(field)[:1])
 
 
-def column_letters():
+def column_letters(annotate=True):
     """The column's list: public letters, newest first, with what a list row shows."""
-    return (
+    qs = (
         public_letters()
         .select_related("assignment__unit")
         .only(
@@ -65,12 +65,30 @@ def column_letters():
             "assignment__unit__name",
             "assignment__unit__short_name",
         )
-        .annotate(
+        .order_by("-published_at", "-id")
+    )
+    if annotate:
+        qs = qs.annotate(
             public_title=latest_publication("title"),
             public_published_at=latest_publication("published_at"),
         )
-        .order_by("-published_at", "-id")
-    )
+    return qs
+
+
+def annotate_page(page):
+    """The publication's title and date for the rows of one page only, not the skipped ones."""
+    rows = list(page.object_list)
+    extra = {
+        pk: (title, at)
+        for pk, title, at in ReplyLetter.objects.filter(pk__in=[r.pk for r in rows])
+        .order_by()
+        .annotate(t=latest_publication("title"), a=latest_publication("published_at"))
+        .values_list("pk", "t", "a")
+    }
+    for row in rows:
+        row.public_title, row.public_published_at = extra[row.pk]
+    page.object_list = rows
+    return page
 
 
 def published_years():
@@ -219,7 +237,7 @@ def site_context():
 @condition(etag_func=column_etag("column"), last_modified_func=column_last_modified)
 def index(request):
     """The column: published replies, newest first, with filters."""
-    filterset = PublicReplyFilter(request.GET or None, queryset=column_letters())
+    filterset = PublicReplyFilter(request.GET or None, queryset=column_letters(annotate=False))
     query = request.GET.copy()
     query.pop("page", None)
     paginator = Paginator(filterset.qs, PAGE_SIZE)
@@ -227,7 +245,7 @@ def index(request):
     # when the column's state does: keep it under that state's digest.
     count_key = "public-count:" + _digest(column_version(request), query.urlencode())
     paginator.count = cache.get_or_set(count_key, filterset.qs.count, COUNT_CACHE_SECONDS)
-    page = paginator.get_page(request.GET.get("page"))
+    page = annotate_page(paginator.get_page(request.GET.get("page")))
     context = {"filter": filterset, "page": page, "query": query.urlencode(), **site_context()}
     return render(request, "public/index.html", context)
 

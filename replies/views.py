@@ -471,6 +471,15 @@ def unpublished(request):
         access.visible_letters(request.user)
         .filter(state=State.SENT)
         .select_related("assignment__unit", "assignment__proposal")
+        .only(
+            "sent_at",
+            "disclosure",
+            "nondisclosure_reason",
+            "state",
+            "assignment__unit__short_name",
+            "assignment__proposal__number",
+            "assignment__proposal__title",
+        )
         .order_by("sent_at", "pk")
     )
     letters = list(sent.exclude(disclosure=ReplyLetter.Disclosure.NONE))
@@ -483,7 +492,10 @@ def unpublished(request):
         for letter in letters:
             letter.deadline = deadlines.publish_due(letter.sent_at, corrections)
             letter.is_overdue = letter.deadline.is_overdue(today)
-    not_public = sent.filter(disclosure=ReplyLetter.Disclosure.NONE)
+    # The newest only: letters that are never published stay "sent" for good.
+    not_public = sent.filter(disclosure=ReplyLetter.Disclosure.NONE).order_by("-sent_at", "-pk")[
+        :50
+    ]
     return render(
         request,
         "replies/unpublished.html",

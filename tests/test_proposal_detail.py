@@ -472,10 +472,11 @@ def test_the_workspace_list_still_filters_and_paginates(client, world):
 
 
 # Session, user, memberships, proposer profile, filter choices (session, unit, category),
-# count, page, review queue count, return request count, unread notifications.
-WORKSPACE_QUERIES = 12
+# count, page, the page's lead units and deadlines, review queue count, return request
+# count, unread notifications.
+WORKSPACE_QUERIES = 13
 # A unit member: no committee counts, but the four inbox counts.
-UNIT_WORKSPACE_QUERIES = 14
+UNIT_WORKSPACE_QUERIES = 15
 
 
 def test_the_workspace_makes_as_many_queries_for_30_proposals_as_for_5(

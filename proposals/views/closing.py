@@ -112,7 +112,8 @@ def current_round_receipts(proposals_filter):
     return (
         Receipt.objects.filter(letter__round=F("letter__assignment__proposal__current_round"))
         .filter(**{f"letter__assignment__proposal__{k}": v for k, v in proposals_filter.items()})
-        .select_related("proposer", "letter__assignment__unit")
+        .select_related("proposer")
+        .annotate(proposal_id=F("letter__assignment__proposal_id"), sent_at=F("letter__sent_at"))
         .order_by("letter_id", "id")
     )
 
@@ -134,8 +135,8 @@ def attach_receipt_status(proposals, receipts, today):
     """
     by_proposal = defaultdict(list)
     for receipt in receipts:
-        by_proposal[receipt.letter.assignment.proposal_id].append(receipt)
-    sent = {r.pk: deadlines.as_local_date(r.letter.sent_at) for r in receipts if r.letter.sent_at}
+        by_proposal[receipt.proposal_id].append(receipt)
+    sent = {r.pk: deadlines.as_local_date(r.sent_at) for r in receipts if r.sent_at}
     dues = receipt_dues(set(sent.values()))
     for proposal in proposals:
         rows = by_proposal[proposal.pk]
@@ -310,12 +311,16 @@ def _queue_page(request, rehandle_forms=None, close_forms=None, bulk_form=None):
     today = deadlines.local_today()
     replied = list(
         Proposal.objects.filter(state=State.REPLIED)
+        .defer("reasons", "suggestions", "review_comment")
         .annotate(lead_unit_id=_lead_unit_id())
         .order_by("number", "id")
     )
     attach_receipt_status(replied, current_round_receipts({"state": State.REPLIED}), today)
     decide = [p for p in replied if p.dissatisfied]
     ready = [p for p in replied if p.closable]
+    # A hundred at a time: after a session's replies, thousands may be ready.
+    ready_page = Paginator(ready, 100).get_page(request.GET.get("page"))
+    ready = list(ready_page.object_list)
     waiting = [p for p in replied if not p.dissatisfied and not p.closable]
     if decide:
         unit_choices = rehandling_unit_choices()
@@ -329,7 +334,7 @@ def _queue_page(request, rehandle_forms=None, close_forms=None, bulk_form=None):
         rehandling_rule = due.rule
     else:
         rehandling_rule = ""
-    for p in replied:
+    for p in decide + ready + waiting:
         p.close_form = close_forms.get(p.pk) or CloseForm(auto_id=f"cl{p.pk}_%s")
     shown = {p.pk for p in decide}
     for pk, form in rehandle_forms.items():
@@ -348,6 +353,7 @@ def _queue_page(request, rehandle_forms=None, close_forms=None, bulk_form=None):
         {
             "decide": decide,
             "ready": ready,
+            "ready_page": ready_page,
             "waiting": waiting,
             "closed": closed,
             "bulk_form": bulk_form or BulkCloseForm(),

@@ -64,10 +64,23 @@ def workspace(request):
     base = visible_proposals(request.user)
     filterset = ProposalFilter(request.GET or None, queryset=base, request=request)
     queryset = filterset.qs if filterset.is_bound else base
-    queryset = with_lead(queryset.select_related("session__term", "category")).order_by(
-        "-created_at", "-id"
+    queryset = (
+        queryset.select_related("session__term", "category")
+        .defer("reasons", "suggestions", "review_comment")
+        .order_by("-created_at", "-id")
     )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The lead unit and deadline of the rows shown only, not of every row OFFSET skips.
+    rows = list(page.object_list)
+    lead = {
+        pk: (unit, due)
+        for pk, unit, due in with_lead(Proposal.objects.filter(pk__in=[r.pk for r in rows]))
+        .order_by()
+        .values_list("pk", "lead_unit", "reply_due")
+    }
+    for row in rows:
+        row.lead_unit, row.reply_due = lead.get(row.pk, (None, None))
+    page.object_list = rows
     query = request.GET.copy()
     query.pop("page", None)
     return render(
