@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Development server on the embedded SQLite database, with the demo data.
-run: install
+run: install fonts
 	mkdir -p var
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(PY) manage.py load_demo
@@ -48,9 +48,13 @@ messages: install
 		--ignore=.venv --ignore=staticfiles --ignore=var --ignore=tests
 	DJANGO_DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
 
-# CJK fonts for the printable reply letters (Debian; needs root).
+# CJK fonts for the printable reply letters, where they are missing and we may install
+# them (Debian, as root); otherwise a reminder. Never fatal.
 fonts:
-	@fc-list :lang=zh | grep -q . || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk poppler-utils) || echo "Install fonts-noto-cjk for PDF letters."
+	@fc-list :lang=zh 2>/dev/null | grep -q . || \
+	  ( [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk ) || \
+	  echo "PDF letters need a CJK font: apt-get install fonts-noto-cjk (see README)."
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache
