@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import condition, require_safe
 
 from .public_views import column_etag, column_last_modified, column_letters, latest_publication
-from .services import paragraphs
+from .services import letter_paragraphs
 
 FEED_SIZE = 20
 EXCERPT_LENGTH = 200
@@ -40,7 +40,7 @@ class LatestReplies(Feed):
 
     def item_description(self, item):
         # The opening of the public text: the full text of a summary letter is its summary.
-        text = "".join(paragraphs(item.public_text)[:2])
+        text = "".join(text for _kind, text in letter_paragraphs(item.public_text)[:2])
         return text if len(text) <= EXCERPT_LENGTH else text[:EXCERPT_LENGTH] + "……"
 
     def item_link(self, item):

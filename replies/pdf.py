@@ -17,12 +17,10 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from weasyprint.text.fonts import FontConfiguration
 
-RECEIPT_INVITATION = "对以上答复有什么意见，请填写在答复函回执单上，以便进一步改进工作。"
+from .services import RECEIPT_INVITATION, SECTION_HEADING_MAX_CHARS, letter_paragraphs
+
 QR_CAPTION = "扫码填写回执"
 
-# 一、 … 十二、: a first-level heading when the paragraph is short.
-HEADING = re.compile(r"^[一二三四五六七八九十]+、")
-HEADING_MAX_CHARS = 40
 # （一） as a paragraph of its own, or 一是…。 leading a sentence: the second level (楷体).
 SUBHEADING = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
 RUN_IN = re.compile(r"(?:^|(?<=[。；：]))([一二三四五六七八九十]+是[^。；：\n]{1,40}?[。；])")
@@ -32,25 +30,13 @@ LETTERHEAD_MAX_PT = 36
 LETTERHEAD_WIDTH_PT = 150 * 72 / 25.4
 
 
-def letter_paragraphs(body):
-    """Split a plain-text body into [(kind, text)], kind "heading" or "para"."""
-    paragraphs = []
-    for line in body.splitlines():
-        text = line.strip()
-        if not text:
-            continue
-        is_heading = HEADING.match(text) and len(text) < HEADING_MAX_CHARS
-        paragraphs.append(("heading" if is_heading else "para", text))
-    return paragraphs
-
-
 def _blocks(body):
     """Paragraphs as (css class, safe HTML): headings, 楷体 subheadings and run-ins."""
     blocks = []
     for kind, text in letter_paragraphs(body):
         if kind == "heading":
             blocks.append(("heading", escape(text)))
-        elif SUBHEADING.match(text) and len(text) < HEADING_MAX_CHARS:
+        elif SUBHEADING.match(text) and len(text) < SECTION_HEADING_MAX_CHARS:
             blocks.append(("subheading", escape(text)))
         else:
             # Escape piece by piece so the 楷体 spans are the only markup.

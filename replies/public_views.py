@@ -8,7 +8,6 @@ salutation. Every page answers conditional requests (ETag, Last-Modified).
 """
 
 import hashlib
-import re
 
 import django_filters
 from django.conf import settings
@@ -26,13 +25,10 @@ from accounts.models import Unit
 from proposals.models import Category, Session
 
 from .models import Publication, ReplyLetter
-from .services import paragraphs
+from .services import letter_paragraphs
 
 PAGE_SIZE = 20
 COUNT_CACHE_SECONDS = 600
-# 一、创新工作机制，抓实企业服务: a numbered section heading, not a paragraph.
-SECTION_HEADING = re.compile(r"^[一二三四五六七八九十]+、")
-SECTION_HEADING_MAX_LENGTH = 40
 
 
 def current_publications():
@@ -252,14 +248,7 @@ def index(request):
 
 def blocks(text):
     """The text's paragraphs, with the numbered section headings (一、…) marked."""
-    return [
-        {
-            "text": paragraph,
-            "heading": bool(SECTION_HEADING.match(paragraph))
-            and len(paragraph) <= SECTION_HEADING_MAX_LENGTH,
-        }
-        for paragraph in paragraphs(text)
-    ]
+    return [{"text": text, "heading": kind == "heading"} for kind, text in letter_paragraphs(text)]
 
 
 def _letter_page(request, pk, template):

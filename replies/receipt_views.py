@@ -21,7 +21,6 @@ from proposals.views.common import add_refusal_to_form
 
 from . import ratelimit, services
 from .models import Receipt, ReplyLetter
-from .pdf import letter_paragraphs
 from .receipt_forms import ReceiptForm
 
 SENT_STATES = [ReplyLetter.State.SENT, ReplyLetter.State.PUBLISHED, ReplyLetter.State.WITHDRAWN]
@@ -50,7 +49,7 @@ def letter_context(receipt):
         "letter": letter,
         "proposal": letter.assignment.proposal,
         "unit": letter.assignment.unit,
-        "paragraphs": letter_paragraphs(letter.body),
+        "paragraphs": services.letter_paragraphs(letter.body),
     }
 
 

@@ -28,7 +28,7 @@ from proposals.views.common import add_refusal_to_form, require, run
 from . import access, services
 from .forms import CorrectForm, LetterForm, ReopenForm, SendBackForm, SubmitForm, WithdrawForm
 from .models import Receipt, ReplyLetter
-from .pdf import letter_paragraphs, render_letter_pdf
+from .pdf import render_letter_pdf
 
 State = ReplyLetter.State
 LEADER = Membership.Role.LEADER
@@ -67,7 +67,7 @@ def letter_context(letter):
         "letter": letter,
         "unit": letter.assignment.unit,
         "proposal": letter.assignment.proposal,
-        "paragraphs": letter_paragraphs(letter.body),
+        "paragraphs": services.letter_paragraphs(letter.body),
         "cc_units": list(letter.cc_units.all()),
         "receipt_invitation": services.RECEIPT_INVITATION,
     }
@@ -156,7 +156,8 @@ def body_diff(old, new):
     A row is {"op": "change" | "insert" | "delete", "parts": [(mark, text)]}, or
     {"op": "same", "label": "…"} for a run of unchanged paragraphs.
     """
-    a, b = services.paragraphs(old), services.paragraphs(new)
+    a = [text for _kind, text in services.letter_paragraphs(old)]
+    b = [text for _kind, text in services.letter_paragraphs(new)]
     rows = []
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
