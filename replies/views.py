@@ -6,7 +6,6 @@ Every change goes through `replies.services`; who may see a letter is `replies.a
 import datetime
 import difflib
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,6 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Membership
+from accounts.notifications import absolute_url
 from proposals import access as proposal_access
 from proposals import deadlines
 from proposals.models import Event
@@ -529,7 +529,7 @@ def _receipt_url(letter, proposer):
     receipt = Receipt.objects.filter(letter=letter, proposer=proposer).first()
     if receipt is None:
         return None
-    return settings.SITE_URL.rstrip("/") + services.receipt_url(receipt)
+    return absolute_url(services.receipt_url(receipt))
 
 
 @login_required
