@@ -44,6 +44,17 @@ def notify_contact(email="", phone="", message="", url="", subject=None):
         transaction.on_commit(lambda: send_sms(phone, text))
 
 
+def notify_proposer(proposer, verb, message, url=""):
+    """Reach a proposer where they are: in the app and by their account's email when they
+    log in, else by the email on their profile; and by SMS whenever there is a phone."""
+    user = proposer.user if proposer.user_id else None
+    if user is not None and user.is_active:
+        notify([user], verb, message, url)
+        notify_contact(phone=proposer.phone, message=message, url=url)
+    else:
+        notify_contact(email=proposer.email, phone=proposer.phone, message=message, url=url)
+
+
 def absolute_url(url):
     if not url or url.startswith("http"):
         return url

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Unit
-from accounts.notifications import notify, notify_contact
+from accounts.notifications import notify, notify_proposer
 from proposals import access, deadlines
 from proposals.models import Assignment, ContactRecord, Proposal, ProposalSigner
 from proposals.services import Refused, committee_people, record_event, unit_people
@@ -764,14 +764,7 @@ def request_receipts(letter, people, now):
             "number": proposal.display_number,
             "title": proposal.title,
         }
-        url = receipt_url(receipt)
-        person = receipt.proposer
-        if person.user_id and person.user.is_active:
-            notify([person.user], "reply_received", message, url)
-            # Members read SMS sooner than the app: the link goes by SMS too.
-            notify_contact(phone=person.phone, message=message, url=url)
-        else:
-            notify_contact(email=person.email, phone=person.phone, message=message, url=url)
+        notify_proposer(receipt.proposer, "reply_received", message, receipt_url(receipt))
 
 
 def send_receipt_reminders(today=None):
@@ -802,11 +795,9 @@ def send_receipt_reminders(today=None):
             message = _(
                 "Reminder: please fill in your receipt on the reply to %(number)s “%(title)s”:"
             ) % {"number": proposal.display_number, "title": proposal.title}
-            url = receipt_url(receipt)
-            person = receipt.proposer
-            if person.user_id:
-                notify([person.user], "receipt_reminder", message, url)
-            notify_contact(email=person.email, phone=person.phone, message=message, url=url)
-            record_event(proposal, None, "receipt_reminded", comment=str(person), obj=receipt)
+            notify_proposer(receipt.proposer, "receipt_reminder", message, receipt_url(receipt))
+            record_event(
+                proposal, None, "receipt_reminded", comment=str(receipt.proposer), obj=receipt
+            )
             sent += 1
     return sent
