@@ -278,18 +278,27 @@ def _check_consent(letter):
         )
 
 
+def why_not_editable(letter):
+    """Why the letter's text cannot be changed now, or None while it is a draft."""
+    if letter.state == State.SIGNED:
+        return _(
+            "The letter is signed and its text is frozen. Reopen it to change it; it must then be signed again."
+        )
+    if letter.state not in TRANSITIONS["save_draft"]:
+        return _("This cannot be done while the letter is “%(state)s”.") % {
+            "state": letter.get_state_display()
+        }
+    return None
+
+
 @transaction.atomic
 def save_draft(letter, actor, cc_units=None, **fields):
     """Change a draft's text. A signed letter is frozen: reopen it first."""
     letter = _lock(letter)
     _require_unit(actor, letter)
-    if letter.state == State.SIGNED:
-        raise Refused(
-            _(
-                "The letter is signed and its text is frozen. Reopen it to change it; it must then be signed again."
-            )
-        )
-    _check_state(letter, "save_draft")
+    why = why_not_editable(letter)
+    if why:
+        raise Refused(why)
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable: {unknown}")

@@ -99,17 +99,6 @@ def _form_refused(request, form):
             messages.error(request, error)
 
 
-def not_editable_message(letter):
-    """Why the draft form is closed: the workflow's own wording (services.save_draft)."""
-    if letter.state == State.SIGNED:
-        return _(
-            "The letter is signed and its text is frozen. Reopen it to change it; it must then be signed again."
-        )
-    return _("This cannot be done while the letter is “%(state)s”.") % {
-        "state": letter.get_state_display()
-    }
-
-
 def last_sent_back(letter):
     """The audit event of the last send-back (who, when), for the comment on the letter."""
     return (
@@ -217,8 +206,9 @@ def edit(request, pk):
     letter = access.get_letter_for_user(request.user, pk)
     if not proposal_access.is_unit_member(request.user, letter.assignment.unit_id):
         raise PermissionDenied
-    if request.method == "GET" and letter.state != State.DRAFT:
-        messages.error(request, not_editable_message(letter))
+    why = services.why_not_editable(letter)
+    if request.method == "GET" and why:
+        messages.error(request, why)
         return _detail(letter)
     form = LetterForm(request.POST if request.method == "POST" else None, letter=letter)
     if form.is_bound and form.is_valid():
