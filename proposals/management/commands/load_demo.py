@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Notification, Proposer, Unit, User
-from proposals import demo_seed
+from proposals import demo_seed, synthetic
 from proposals.models import (
     Assignment,
     Category,
@@ -39,8 +39,6 @@ from proposals.models import (
 from replies.models import DocNumberSequence, Publication, Receipt, ReplyLetter, ReplyRevision
 
 DEMO_PASSWORD = "demo-pass-069"
-# Accounts made by `generate_data` for performance work (usernames gen_…) are not real people.
-SYNTHETIC_PREFIX = "gen_"
 
 S, L = Proposal.State, ReplyLetter.State
 HANDLER, LEADER = Membership.Role.HANDLER, Membership.Role.LEADER
@@ -584,7 +582,8 @@ class Command(BaseCommand):
         demo_usernames = [account[0] for account in ACCOUNTS]
         real_accounts = (
             User.objects.exclude(username__in=demo_usernames)
-            .exclude(username__startswith=SYNTHETIC_PREFIX)
+            # Accounts made by `generate_data` for performance work are not real people.
+            .exclude(username__startswith=synthetic.USERNAME_PREFIX)
             .exists()
         )
         if (real_accounts or not settings.DEBUG) and not options["force"]:
