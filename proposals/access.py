@@ -100,16 +100,6 @@ def proposer_of(user):
         return None
 
 
-def is_proposer_of(user, proposal):
-    proposer = proposer_of(user)
-    return (
-        proposer is not None
-        and proposal.signers.filter(proposer=proposer)
-        .exclude(status=ProposalSigner.Status.DECLINED)
-        .exists()
-    )
-
-
 def is_first_proposer(user, proposal):
     proposer = proposer_of(user)
     return proposer is not None and proposal.signers.filter(proposer=proposer, position=0).exists()
