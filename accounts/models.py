@@ -46,6 +46,22 @@ class Unit(models.Model):
         blank=True,
         help_text=_("For example 梁平科技函〔{year}〕{n}号."),
     )
+    publishes_own_replies = models.BooleanField(
+        _("publishes its own replies"),
+        default=False,
+        help_text=_(
+            "Granted by the committee: this unit's people publish, correct and unpublish "
+            "the unit's own reply letters (committee staff can always)."
+        ),
+    )
+    types_doc_numbers = models.BooleanField(
+        _("numbers from its own register"),
+        default=False,
+        help_text=_(
+            "The signing leader may type the document number from the unit's own register "
+            "instead of taking the next one of the year."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -46,13 +46,16 @@ INSTALLED_APPS = [
     "django_filters",
     "axes",
     "accounts",
+    "core",
     "proposals",
     "replies",
+    "demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.middleware.RejectNullBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "accounts.middleware.DefaultLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -216,6 +219,9 @@ TIAN.update(
         "RECEIPT_REMINDER_WORKING_DAYS": int(os.environ.get("TIAN_RECEIPT_REMINDER_DAYS", "10")),
         # Offer 理解 as a rating of the handling result, as some committees do.
         "RESULT_RATING_UNDERSTAND": os.environ.get("TIAN_RESULT_UNDERSTAND", "0") == "1",
+        # A correction of typing errors in a published reply changes at most this many
+        # characters (and no figure); anything more is signed again by the unit's leader.
+        "TYPO_CORRECTION_MAX_CHARS": int(os.environ.get("TIAN_TYPO_CORRECTION_MAX_CHARS", "20")),
         # Receipt form submissions allowed per client address per hour.
         "RECEIPT_RATE_LIMIT_PER_HOUR": int(os.environ.get("TIAN_RECEIPT_RATE_LIMIT", "30")),
     }

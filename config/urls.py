@@ -7,7 +7,7 @@ from proposals.views import workspace as workspace_views
 urlpatterns = [
     path("", include("replies.public_urls")),
     path("work/", workspace_views.workspace, name="workspace"),
-    path("work/proposals/closing/", include("proposals.closing_urls")),
+    path("work/closing/", include("replies.closing_urls")),
     path("work/proposals/", include("proposals.urls")),
     path("work/replies/", include("replies.urls")),
     path("r/", include("replies.receipt_urls")),

@@ -1,15 +1,21 @@
-"""Who may see what — the one place the proposals app checks access.
+"""Who may see and do what — the one place the proposals app checks access.
 
 Committee staff see every proposal; a unit's people see the proposals assigned
-to their unit; a proposer sees the proposals they signed. Everyone else, nothing.
+to their unit; a proposer sees the proposals they are a proposer of. Everyone
+else, nothing. What each of them reads of the history (`timeline`) and which
+buttons they are offered (`available_actions`) are decided here too.
 """
 
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Membership
 
-from .models import Assignment, Proposal, ProposalSigner
+from . import hooks
+from .models import Assignment, CoOpinion, Proposal, ProposalProposer
+from .transitions import TRANSITIONS
 
 
 def is_committee(user):
@@ -54,8 +60,8 @@ def visible_proposals(user):
     if proposer is not None:
         condition |= Q(
             Exists(
-                ProposalSigner.objects.filter(proposal=OuterRef("pk"), proposer=proposer).exclude(
-                    status=ProposalSigner.Status.DECLINED
+                ProposalProposer.objects.filter(proposal=OuterRef("pk"), proposer=proposer).exclude(
+                    status=ProposalProposer.Status.DECLINED
                 )
             )
             # A draft is its first proposer's until submitted.
@@ -63,7 +69,7 @@ def visible_proposals(user):
                 ~Q(state=Proposal.State.DRAFT)
                 | Q(
                     Exists(
-                        ProposalSigner.objects.filter(
+                        ProposalProposer.objects.filter(
                             proposal=OuterRef("pk"), proposer=proposer, position=0
                         )
                     )
@@ -102,7 +108,9 @@ def proposer_of(user):
 
 def is_first_proposer(user, proposal):
     proposer = proposer_of(user)
-    return proposer is not None and proposal.signers.filter(proposer=proposer, position=0).exists()
+    return proposer is not None and (
+        proposal.proposer_list.filter(proposer=proposer, position=0).exists()
+    )
 
 
 def get_assignment_for_unit_member(user, pk):
@@ -117,8 +125,6 @@ def get_assignment_for_unit_member(user, pk):
 
 def visible_opinions(user, proposal):
     """Co-handling opinions: the committee and the lead unit see all; a co-unit its own."""
-    from .models import CoOpinion
-
     opinions = CoOpinion.objects.filter(assignment__proposal=proposal).select_related(
         "assignment__unit"
     )
@@ -135,3 +141,173 @@ def visible_opinions(user, proposal):
             assignment__unit_id__in=units
         )
     return opinions.filter(assignment__unit_id__in=units)
+
+
+# --- the history, as each viewer may read it --------------------------------------------------
+
+hooks.EVENT_LABELS.update(
+    {
+        "created": pgettext_lazy("event", "Created"),
+        "registered": pgettext_lazy("event", "Registered from paper"),
+        "submitted": pgettext_lazy("event", "Submitted"),
+        "cosign_confirmed": pgettext_lazy("event", "Co-signed"),
+        "cosign_declined": pgettext_lazy("event", "Declined to co-sign"),
+        "withdrawn": pgettext_lazy("event", "Withdrawn"),
+        "withdrawal_requested": pgettext_lazy("event", "Withdrawal requested"),
+        "accepted": pgettext_lazy("event", "Accepted"),
+        "merged": pgettext_lazy("event", "Merged into another proposal"),
+        "merged_in": pgettext_lazy("event", "Another proposal merged in"),
+        "converted": pgettext_lazy("event", "Turned into an opinion"),
+        "rejected": pgettext_lazy("event", "Not accepted"),
+        "assigned": pgettext_lazy("event", "Assigned"),
+        "acknowledged": pgettext_lazy("event", "Acknowledged"),
+        "return_requested": pgettext_lazy("event", "Return requested"),
+        "return_approved": pgettext_lazy("event", "Return approved"),
+        "return_refused": pgettext_lazy("event", "Return refused"),
+        "deadline_changed": pgettext_lazy("event", "Deadline changed"),
+        "deadline_extended": pgettext_lazy("event", "Deadline extended"),
+        "opinion_sent": pgettext_lazy("event", "Co-handling opinion sent"),
+        "contact_recorded": pgettext_lazy("event", "Contact with the proposer recorded"),
+        "edited": pgettext_lazy("event", "Edited"),
+        "changed_in_admin": pgettext_lazy("event", "Changed by an administrator"),
+        "replied": pgettext_lazy("event", "Replied"),
+        "rehandling_ordered": pgettext_lazy("event", "Re-handling ordered"),
+        "closed": pgettext_lazy("event", "Closed"),
+        "key_marked": pgettext_lazy("event", "Marked as a key proposal"),
+        "key_unmarked": pgettext_lazy("event", "No longer a key proposal"),
+    }
+)
+
+# Decisions whose comment is addressed to the proposer.
+PROPOSER_COMMENT_VERBS = {
+    "submitted",
+    "withdrawal_requested",
+    "cosign_confirmed",
+    "cosign_declined",
+    "withdrawn",
+    "accepted",
+    "merged",
+    "converted",
+    "rejected",
+    "closed",
+}
+
+# Between the units and the committee only: return requests, deadlines, administrators.
+INTERNAL_VERBS = {
+    "return_requested",
+    "return_approved",
+    "return_refused",
+    "deadline_changed",
+    "deadline_extended",
+    "changed_in_admin",
+}
+
+
+def timeline(user, proposal, events, internal, visible_opinion_ids):
+    """The audit events of a proposal as the viewer may read them.
+
+    `internal`: the viewer is committee staff or one of the proposal's units. Events about
+    other apps' objects (reply letters, receipts) follow the rules those apps register.
+    """
+    rules = {}
+    for answer in hooks.call("timeline_rules", user, proposal, internal):
+        rules.update(answer)
+    rows = []
+    for event in events:
+        rule = rules.get(event.object_type)
+        if event.verb in INTERNAL_VERBS and not internal:
+            continue
+        if rule is not None and rule.hides(event):
+            continue
+        comment = event.comment
+        # The comment names the opinion's title: only for those who may read the opinion.
+        if event.verb == "opinion_sent" and event.object_id not in visible_opinion_ids:
+            comment = ""
+        # Comments meant for the units (assignment notes, deadlines) are not the proposer's.
+        if not internal and event.verb not in PROPOSER_COMMENT_VERBS:
+            comment = ""
+        label_state = rule.state_label if rule is not None else _proposal_state_label
+        rows.append(
+            {
+                "at": event.created_at,
+                "actor": event.actor_name or event.actor,
+                "verb": event.verb,
+                "label": hooks.EVENT_LABELS.get(event.verb, event.verb),
+                "from_state": label_state(event.from_state) if event.from_state else "",
+                "to_state": label_state(event.to_state) if event.to_state else "",
+                "comment": comment,
+            }
+        )
+    return rows
+
+
+def _proposal_state_label(value):
+    states = Proposal.State
+    return states(value).label if value in states.values else value
+
+
+# --- the buttons each viewer is offered ----------------------------------------------------------
+
+
+def unit_actions(proposal, assignment, sent_opinion_ids, today):
+    """What a unit's person may do on one of the unit's assignments now."""
+    state = proposal.state
+    acknowledged = assignment.acknowledged_at is not None
+    waiting = assignment.return_status == Assignment.ReturnStatus.REQUESTED
+    window = getattr(assignment, "return_window", None)
+    current = assignment.is_active and assignment.round == proposal.current_round
+    return {
+        "assignment": assignment,
+        "acknowledge": current
+        and not acknowledged
+        and not waiting
+        and state in TRANSITIONS["acknowledge"],
+        "request_return": current
+        and not acknowledged
+        and not waiting
+        and state in TRANSITIONS["request_return"]
+        and window is not None
+        and today <= window.due,
+        "opinion": current
+        and assignment.role == Assignment.Role.CO
+        and state in TRANSITIONS["send_opinion"]
+        and assignment.pk not in sent_opinion_ids,
+        # Contact comes with handling: after acknowledging, while the reply is written or read.
+        "contact": current and acknowledged and state in TRANSITIONS["record_contact"],
+    }
+
+
+def available_actions(user, proposal, entries, my_assignments, sent_opinion_ids, today=None):
+    """The buttons this viewer may use on this proposal now (the services decide in the end).
+
+    `entries`: the proposal's proposer list; `my_assignments`: the viewer's units'
+    assignments of it.
+    """
+    state = proposal.state
+    committee = is_committee(user)
+    proposer = proposer_of(user)
+    entry = next((e for e in entries if proposer and e.proposer_id == proposer.pk), None)
+    first = entry is not None and entry.position == 0
+    by_proposer = state in TRANSITIONS["withdraw_by_proposer"]
+    by_committee = state in TRANSITIONS["withdraw_by_committee"]
+    today = today or timezone.localdate()
+    units = []
+    for assignment in my_assignments:
+        actions = unit_actions(proposal, assignment, sent_opinion_ids, today)
+        if any(value for key, value in actions.items() if key != "assignment"):
+            units.append(actions)
+    return {
+        "edit": first and state == Proposal.State.DRAFT,
+        "submit": (first or committee) and state == Proposal.State.DRAFT,
+        "cosign": entry is not None
+        and entry.position > 0
+        and entry.status == ProposalProposer.Status.PENDING
+        and state == Proposal.State.AWAITING_COSIGNERS,
+        "withdraw": (by_proposer and (first or committee))
+        or (by_committee and (committee or first)),
+        "withdraw_needs_comment": by_committee,
+        "withdraw_is_request": by_committee and first and not committee,
+        "review": committee and state == Proposal.State.SUBMITTED,
+        "assign": committee and state == Proposal.State.ACCEPTED,
+        "units": units,
+    }

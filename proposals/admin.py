@@ -17,11 +17,87 @@ from .models import (
     CoOpinion,
     Event,
     Proposal,
-    ProposalSigner,
+    ProposalProposer,
     RejectionReason,
     Session,
     Term,
 )
+from .workflow import record_event
+
+
+def _shown(value):
+    if value is None or value == "":
+        return "—"
+    if hasattr(value, "__iter__") and not isinstance(value, str):
+        return "、".join(str(v) for v in value) or "—"
+    return str(value)
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Every change an administrator saves is written to the proposal's audit trail: who,
+    when, and each field's old → new value. Fields the workflow owns are read-only
+    (`workflow_fields`); what must change there goes through an admin action."""
+
+    workflow_fields = []
+
+    def audit_proposal(self, obj):
+        return obj.proposal
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *self.workflow_fields]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and form.changed_data:
+            self._audit = [
+                f"{form.fields[name].label}：{_shown(form.initial.get(name))} → "
+                f"{_shown(form.cleaned_data.get(name))}"
+                for name in form.changed_data
+            ]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        changes = getattr(self, "_audit", [])
+        self._audit = []
+        if changes:
+            record_event(
+                self.audit_proposal(form.instance),
+                request.user,
+                "changed_in_admin",
+                comment=f"{form.instance._meta.verbose_name}：" + "；".join(changes),
+                obj=form.instance,
+            )
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows only the workflow writes, shown beside their parent."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class WorkflowOnlyAdmin(admin.ModelAdmin):
+    """Rows only the workflow creates and changes: read them here, act through actions."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The change page opens read-only; the steps are actions on the list.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 def with_events(queryset):
@@ -76,30 +152,17 @@ class CalendarDayAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
 
 
-class ProposalSignerInline(admin.TabularInline):
-    model = ProposalSigner
-    extra = 0
+class ProposalProposerInline(ReadOnlyInline):
+    """The proposers, in order; who they are and their answers are the workflow's."""
+
+    model = ProposalProposer
     fields = ["position", "proposer", "status", "responded_at"]
-    readonly_fields = ["responded_at"]
-    autocomplete_fields = ["proposer"]
     ordering = ["position"]
+    show_change_link = False
 
 
-# Set by the workflow (acknowledgement, return requests); administrators see them only.
-ASSIGNMENT_WORKFLOW_FIELDS = [
-    "acknowledged_at",
-    "acknowledged_by",
-    "return_status",
-    "return_requested_at",
-    "return_requested_by",
-    "return_decided_at",
-    "return_decided_by",
-]
-
-
-class AssignmentInline(admin.TabularInline):
+class AssignmentInline(ReadOnlyInline):
     model = Assignment
-    extra = 0
     fields = [
         "unit",
         "role",
@@ -110,11 +173,9 @@ class AssignmentInline(admin.TabularInline):
         "opinion_due",
         "extended_due",
         "acknowledged_at",
+        "replied_at",
         "return_status",
     ]
-    readonly_fields = ["acknowledged_at", "return_status"]
-    autocomplete_fields = ["unit"]
-    show_change_link = True
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("unit")
@@ -142,7 +203,7 @@ def delete_selected(modeladmin, request, queryset):
 
 
 @admin.register(Proposal)
-class ProposalAdmin(admin.ModelAdmin):
+class ProposalAdmin(AuditedAdmin):
     list_display = [
         "display_number_column",
         "title",
@@ -164,24 +225,28 @@ class ProposalAdmin(admin.ModelAdmin):
         "handling_mode",
         "on_paper",
     ]
-    search_fields = ["title", "number__exact", "signers__proposer__name"]
+    search_fields = ["title", "number__exact", "proposer_list__proposer__name"]
     list_select_related = ["session__term", "category"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-    autocomplete_fields = [
+    autocomplete_fields = ["category", "suggested_units"]
+    # The workflow owns the state, the number and everything decided in review, assignment
+    # and supervision; the admin corrects content (and each correction is audited).
+    workflow_fields = [
         "session",
-        "category",
-        "suggested_units",
-        "merged_into",
-        "rejection_reason",
-        "created_by",
-    ]
-    # State and its timestamps change only through the workflow code, which
-    # writes the audit trail; the admin corrects content.
-    readonly_fields = [
+        "number",
+        "kind",
+        "on_paper",
         "state",
         "review_outcome",
+        "rejection_reason",
+        "review_comment",
+        "merged_into",
+        "handling_mode",
         "current_round",
+        "is_key",
+        "supervising_leader",
+        "created_by",
         "created_at",
         "updated_at",
         "submitted_at",
@@ -189,6 +254,17 @@ class ProposalAdmin(admin.ModelAdmin):
         "closed_at",
         "audit_events",
     ]
+
+    def audit_proposal(self, obj):
+        return obj
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is None:
+            # A new proposal is a draft: its session is chosen here, the rest by the workflow.
+            fields = [f for f in fields if f != "session"]
+        return fields
+
     fieldsets = [
         (
             None,
@@ -239,7 +315,7 @@ class ProposalAdmin(admin.ModelAdmin):
             },
         ),
     ]
-    inlines = [ProposalSignerInline, AssignmentInline]
+    inlines = [ProposalProposerInline, AssignmentInline]
     # Named as Django's bulk delete, which it replaces: that one refuses the whole batch.
     actions = [delete_selected]
 
@@ -268,31 +344,26 @@ class ProposalAdmin(admin.ModelAdmin):
         )
 
 
-@admin.register(ProposalSigner)
-class ProposalSignerAdmin(admin.ModelAdmin):
+@admin.register(ProposalProposer)
+class ProposalProposerAdmin(WorkflowOnlyAdmin):
     list_display = ["proposal", "proposer", "position", "status", "responded_at"]
     list_filter = ["status"]
     search_fields = ["proposal__title", "proposer__name"]
-    autocomplete_fields = ["proposal", "proposer"]
     list_select_related = ["proposal", "proposer"]
 
 
-class CoOpinionInline(admin.StackedInline):
+class CoOpinionInline(ReadOnlyInline, admin.StackedInline):
     model = CoOpinion
-    extra = 0
-    fields = ["doc_number", "title", "body", "signer", "attachment", "sent_at", "created_by"]
-    readonly_fields = ["sent_at"]
-    autocomplete_fields = ["created_by"]
+    fields = ["doc_number", "title", "body", "signatory", "attachment", "sent_at", "created_by"]
 
 
-class ContactRecordInline(admin.TabularInline):
+class ContactRecordInline(ReadOnlyInline):
     model = ContactRecord
-    extra = 0
     fields = ["contacted_on", "method", "participants", "leader_took_part", "summary"]
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(WorkflowOnlyAdmin):
     list_display = [
         "proposal",
         "unit",
@@ -323,8 +394,6 @@ class AssignmentAdmin(admin.ModelAdmin):
     ordering = ["-id"]
     # No date_hierarchy on the big tables: its year list scans the whole table.
     show_full_result_count = False
-    autocomplete_fields = ["proposal", "unit", "assigned_by", "replaced_by"]
-    readonly_fields = ASSIGNMENT_WORKFLOW_FIELDS
     fieldsets = [
         (None, {"fields": ["proposal", "unit", "role", "round", "is_active", "replaced_by"]}),
         (
@@ -341,7 +410,7 @@ class AssignmentAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        (_("Acknowledgement"), {"fields": ["acknowledged_at", "acknowledged_by"]}),
+        (_("Acknowledgement"), {"fields": ["acknowledged_at", "acknowledged_by", "replied_at"]}),
         (
             _("Return request"),
             {
@@ -365,24 +434,20 @@ class AssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(CoOpinion)
-class CoOpinionAdmin(admin.ModelAdmin):
-    list_display = ["title", "doc_number", "assignment", "signer", "created_at", "sent_at"]
+class CoOpinionAdmin(WorkflowOnlyAdmin):
+    list_display = ["title", "doc_number", "assignment", "signatory", "created_at", "sent_at"]
     search_fields = ["title", "doc_number", "assignment__proposal__title"]
     list_select_related = ["assignment__proposal", "assignment__unit"]
     date_hierarchy = "created_at"
-    autocomplete_fields = ["assignment", "created_by"]
-    readonly_fields = ["created_at", "sent_at"]
 
 
 @admin.register(ContactRecord)
-class ContactRecordAdmin(admin.ModelAdmin):
+class ContactRecordAdmin(WorkflowOnlyAdmin):
     list_display = ["contacted_on", "method", "assignment", "leader_took_part", "participants"]
     list_filter = ["method", "leader_took_part"]
     search_fields = ["assignment__proposal__title", "participants", "summary"]
     list_select_related = ["assignment__proposal", "assignment__unit"]
     date_hierarchy = "contacted_on"
-    autocomplete_fields = ["assignment", "created_by"]
-    readonly_fields = ["created_at"]
 
 
 @admin.register(Event)
@@ -398,6 +463,7 @@ class EventAdmin(admin.ModelAdmin):
         "object_type",
         "object_id",
         "actor",
+        "actor_name",
     ]
     # No filter on verb or states: listing their distinct values scans the whole table.
     search_fields = ["proposal__title", "proposal__number__exact", "verb", "actor__username"]
@@ -449,8 +515,8 @@ def _rehandle(p, user, unit=None, comment=""):
     return services.order_rehandling(p, user, unit=unit, comment=comment)
 
 
-def _close(p, user, comment=""):
-    return services.close(p, user, comment)
+def _mark_key(p, user, is_key, supervising_leader="", comment=""):
+    return services.mark_key(p, user, is_key, supervising_leader, comment)
 
 
 def _acknowledge(a, user):
@@ -469,10 +535,12 @@ def _refuse_return(a, user, comment):
     return services.decide_return(a, user, False, comment)
 
 
-def _start_draft(a, user):
-    from replies.services import start_draft
+def _change_deadline(a, user, reason, reply_due=None, opinion_due=None):
+    return services.change_deadline(a, user, reason, reply_due=reply_due, opinion_due=opinion_due)
 
-    return start_draft(a, user)
+
+def _extend_deadline(a, user, extended_due, reason):
+    return services.extend_deadline(a, user, extended_due, reason)
 
 
 ProposalAdmin.actions = [
@@ -484,12 +552,13 @@ ProposalAdmin.actions = [
     workflow_action(_assign, _("Assign"), aa.AssignForm),
     workflow_action(_withdraw, _("Withdraw"), aa.RequiredCommentForm),
     workflow_action(_rehandle, _("Order re-handling"), aa.OptionalUnitCommentForm),
-    workflow_action(_close, _("Close"), aa.CommentForm),
+    workflow_action(_mark_key, _("Mark or unmark as a key proposal"), aa.KeyProposalForm),
 ]
 AssignmentAdmin.actions = [
     workflow_action(_acknowledge, _("Acknowledge")),
     workflow_action(_request_return, _("Ask for return"), aa.ReturnReasonForm),
     workflow_action(_approve_return, _("Approve the return request"), aa.UnitCommentForm),
     workflow_action(_refuse_return, _("Refuse the return request"), aa.RequiredCommentForm),
-    workflow_action(_start_draft, _("Draft the reply letter")),
+    workflow_action(_change_deadline, _("Change the deadline"), aa.ChangeDeadlineForm),
+    workflow_action(_extend_deadline, _("Extend the reply deadline"), aa.ExtendDeadlineForm),
 ]

@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit
+from core.forms import BoundedDateField, OneLineField
+from core.workflow import Refused
 
 from .models import Proposal, RejectionReason
-from .services import Refused
 
 
 def workflow_action(call, description, form_class=None):
@@ -57,11 +58,13 @@ def workflow_action(call, description, form_class=None):
 
 
 class CommentForm(forms.Form):
-    comment = forms.CharField(label=gettext_lazy("Comment"), widget=forms.Textarea, required=False)
+    comment = forms.CharField(
+        label=gettext_lazy("Comment"), widget=forms.Textarea, required=False, max_length=1000
+    )
 
 
 class RequiredCommentForm(forms.Form):
-    comment = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea)
+    comment = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea, max_length=1000)
 
 
 class RejectForm(forms.Form):
@@ -69,7 +72,9 @@ class RejectForm(forms.Form):
         label=gettext_lazy("Rejection reason"),
         queryset=RejectionReason.objects.filter(is_active=True),
     )
-    comment = forms.CharField(label=gettext_lazy("Comment"), widget=forms.Textarea, required=False)
+    comment = forms.CharField(
+        label=gettext_lazy("Comment"), widget=forms.Textarea, required=False, max_length=1000
+    )
 
 
 class MergeForm(forms.Form):
@@ -79,7 +84,9 @@ class MergeForm(forms.Form):
         widget=forms.NumberInput,
         help_text=gettext_lazy("The id of the accepted proposal."),
     )
-    comment = forms.CharField(label=gettext_lazy("Comment"), widget=forms.Textarea, required=False)
+    comment = forms.CharField(
+        label=gettext_lazy("Comment"), widget=forms.Textarea, required=False, max_length=1000
+    )
 
 
 def active_units():
@@ -97,12 +104,14 @@ class AssignForm(forms.Form):
     split_units = forms.ModelMultipleChoiceField(
         label=gettext_lazy("Split units"), queryset=active_units(), required=False
     )
-    comment = forms.CharField(label=gettext_lazy("Comment"), widget=forms.Textarea, required=False)
+    comment = forms.CharField(
+        label=gettext_lazy("Comment"), widget=forms.Textarea, required=False, max_length=1000
+    )
 
 
 class UnitCommentForm(forms.Form):
     unit = forms.ModelChoiceField(label=gettext_lazy("Unit"), queryset=active_units())
-    comment = forms.CharField(label=gettext_lazy("Comment"), widget=forms.Textarea)
+    comment = forms.CharField(label=gettext_lazy("Comment"), widget=forms.Textarea, max_length=1000)
 
 
 class OptionalUnitCommentForm(forms.Form):
@@ -112,11 +121,11 @@ class OptionalUnitCommentForm(forms.Form):
         required=False,
         help_text=gettext_lazy("Leave empty for the same unit."),
     )
-    comment = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea)
+    comment = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea, max_length=1000)
 
 
 class ReturnReasonForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea)
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea, max_length=1000)
 
 
 class OutstandingReasonForm(forms.Form):
@@ -124,4 +133,32 @@ class OutstandingReasonForm(forms.Form):
         label=gettext_lazy("Why it goes to sign-off before every co-handling opinion is in"),
         widget=forms.Textarea,
         required=False,
+        max_length=200,
     )
+    no_contact_reason = forms.CharField(
+        label=gettext_lazy("Why it goes to sign-off without a contact with the proposer"),
+        widget=forms.Textarea,
+        required=False,
+        max_length=200,
+    )
+
+
+class KeyProposalForm(forms.Form):
+    is_key = forms.BooleanField(label=gettext_lazy("Key proposal"), required=False)
+    supervising_leader = OneLineField(
+        label=gettext_lazy("Supervising leader"), max_length=60, required=False
+    )
+    comment = forms.CharField(
+        label=gettext_lazy("Comment"), widget=forms.Textarea, required=False, max_length=1000
+    )
+
+
+class ChangeDeadlineForm(forms.Form):
+    reply_due = BoundedDateField(label=gettext_lazy("Reply due"), required=False)
+    opinion_due = BoundedDateField(label=gettext_lazy("Co-handling opinion due"), required=False)
+    reason = OneLineField(label=gettext_lazy("Reason"), max_length=200)
+
+
+class ExtendDeadlineForm(forms.Form):
+    extended_due = BoundedDateField(label=gettext_lazy("Extended to"))
+    reason = OneLineField(label=gettext_lazy("Reason"), max_length=200)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Proposer, Unit
 
 from . import services
-from .models import Category, Proposal, ProposalSigner, RejectionReason, Session
+from .models import Category, Proposal, ProposalProposer, RejectionReason, Session
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -21,7 +21,7 @@ def proposal_kind(first_proposer, has_cosigners):
     """A proposal's kind follows its first proposer (and, for a member, the co-signers)."""
     PK = Proposer.Kind
     if first_proposer.kind == PK.MEMBER:
-        return Proposal.Kind.JOINT if has_cosigners else Proposal.Kind.INDIVIDUAL
+        return Proposal.Kind.COSIGNED if has_cosigners else Proposal.Kind.INDIVIDUAL
     return {
         PK.PARTY: Proposal.Kind.PARTY,
         PK.GROUP: Proposal.Kind.PARTY,
@@ -95,7 +95,7 @@ class ProposalForm(forms.ModelForm):
         self.fields["cosigners"].queryset = members
         if self.instance.pk:
             self.initial["cosigners"] = [
-                s.proposer_id for s in self.instance.signers.all() if s.position > 0
+                s.proposer_id for s in self.instance.proposer_list.all() if s.position > 0
             ]
         else:
             current = Session.objects.filter(is_current=True).first()
@@ -150,13 +150,13 @@ class ProposalForm(forms.ModelForm):
         return proposal
 
     def _save_signers(self, proposal, first, cosigners, creating):
-        Status = ProposalSigner.Status
+        Status = ProposalProposer.Status
         cosigner_status = Status.CONFIRMED if self.cosigners_confirmed else Status.PENDING
         now = timezone.now()
         wanted = [(first, Status.CONFIRMED)] + [(p, cosigner_status) for p in cosigners]
         if creating:
-            ProposalSigner.objects.bulk_create(
-                ProposalSigner(
+            ProposalProposer.objects.bulk_create(
+                ProposalProposer(
                     proposal=proposal,
                     proposer=proposer,
                     position=position,
@@ -166,12 +166,12 @@ class ProposalForm(forms.ModelForm):
                 for position, (proposer, status) in enumerate(wanted)
             )
             return
-        proposal.signers.exclude(proposer__in=[p for p, _status in wanted]).delete()
-        existing = {s.proposer_id: s for s in proposal.signers.all()}
+        proposal.proposer_list.exclude(proposer__in=[p for p, _status in wanted]).delete()
+        existing = {s.proposer_id: s for s in proposal.proposer_list.all()}
         for position, (proposer, status) in enumerate(wanted):
             signer = existing.get(proposer.pk)
             if signer is None:
-                ProposalSigner.objects.create(
+                ProposalProposer.objects.create(
                     proposal=proposal, proposer=proposer, position=position, status=status
                 )
             elif signer.position != position:

@@ -79,7 +79,7 @@ class OpinionForm(forms.Form):
     doc_number = forms.CharField(label=_("Document number"), max_length=60, required=False)
     title = forms.CharField(label=_("Title"), max_length=200)
     body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 14}))
-    signer = forms.CharField(label=_("Signer"), max_length=60, required=False)
+    signatory = forms.CharField(label=_("Signatory"), max_length=60, required=False)
     attachment = forms.FileField(
         label=_("Attachment"),
         required=False,

@@ -108,7 +108,7 @@ class CalendarDay(models.Model):
 class Proposal(models.Model):
     class Kind(models.TextChoices):
         INDIVIDUAL = "individual", _("Individual")
-        JOINT = "joint", _("Joint")
+        COSIGNED = "cosigned", _("Co-signed")
         PARTY = "party", _("Party or group")
         SECTOR = "sector", _("Sector group")
         SPECIAL_COMMITTEE = "special_committee", _("Special committee")
@@ -162,7 +162,7 @@ class Proposal(models.Model):
     period = models.CharField(_("period"), max_length=10, choices=Period, default=Period.PLENARY)
     proposers = models.ManyToManyField(
         Proposer,
-        through="ProposalSigner",
+        through="ProposalProposer",
         related_name="proposals",
         verbose_name=_("proposers"),
     )
@@ -202,7 +202,7 @@ class Proposal(models.Model):
     on_paper = models.BooleanField(_("registered from paper"), default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -250,7 +250,7 @@ class Proposal(models.Model):
         return f"第{self.number:0{width}d}号"
 
 
-class ProposalSigner(models.Model):
+class ProposalProposer(models.Model):
     """A proposer of a proposal, in order: position 0 is the first proposer (第一提案人)."""
 
     class Status(models.TextChoices):
@@ -259,10 +259,10 @@ class ProposalSigner(models.Model):
         DECLINED = "declined", _("Declined")
 
     proposal = models.ForeignKey(
-        Proposal, on_delete=models.CASCADE, related_name="signers", verbose_name=_("proposal")
+        Proposal, on_delete=models.CASCADE, related_name="proposer_list", verbose_name=_("proposal")
     )
     proposer = models.ForeignKey(
-        Proposer, on_delete=models.PROTECT, related_name="signatures", verbose_name=_("proposer")
+        Proposer, on_delete=models.PROTECT, related_name="listings", verbose_name=_("proposer")
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.CONFIRMED)
@@ -273,7 +273,9 @@ class ProposalSigner(models.Model):
         verbose_name_plural = _("proposers of a proposal")
         ordering = ["proposal", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["proposal", "proposer"], name="signer_unique"),
+            models.UniqueConstraint(
+                fields=["proposal", "proposer"], name="proposer_once_per_proposal"
+            ),
         ]
 
     def __str__(self):
@@ -312,7 +314,7 @@ class Assignment(models.Model):
     assigned_at = models.DateTimeField(_("assigned at"))
     assigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -321,11 +323,17 @@ class Assignment(models.Model):
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
         verbose_name=_("acknowledged by"),
+    )
+    replied_at = models.DateTimeField(
+        _("replied at"),
+        null=True,
+        blank=True,
+        help_text=_("When this unit's reply letter of this round was sent."),
     )
     reply_due = models.DateField(_("reply due"), null=True, blank=True)
     opinion_due = models.DateField(_("co-handling opinion due"), null=True, blank=True)
@@ -341,7 +349,7 @@ class Assignment(models.Model):
     return_requested_at = models.DateTimeField(_("return requested at"), null=True, blank=True)
     return_requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -350,7 +358,7 @@ class Assignment(models.Model):
     return_decided_at = models.DateTimeField(_("return decided at"), null=True, blank=True)
     return_decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -415,11 +423,11 @@ class CoOpinion(models.Model):
     doc_number = models.CharField(_("document number"), max_length=60, blank=True)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("body"))
-    signer = models.CharField(_("signer"), max_length=60, blank=True)
+    signatory = models.CharField(_("signatory"), max_length=60, blank=True)
     attachment = models.FileField(_("attachment"), upload_to="opinions/%Y/", blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -463,7 +471,7 @@ class ContactRecord(models.Model):
     summary = models.TextField(_("summary"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -488,12 +496,15 @@ class Event(models.Model):
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
         verbose_name=_("actor"),
     )
+    # Who acted without a login (a proposer through their personal receipt link), or the
+    # actor's name as it was then.
+    actor_name = models.CharField(_("actor's name"), max_length=100, blank=True)
     verb = models.CharField(_("action"), max_length=40)
     # What the event is about when it is not the proposal itself: "assignment", "reply", …
     object_type = models.CharField(_("object type"), max_length=20, blank=True)

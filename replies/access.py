@@ -8,15 +8,20 @@
   proposal's other units (co-handling, split) and to its cc units, so they see it.
 - A proposer sees a letter once it is sent, if the reply goes to them (`services.receivers`:
   the proposal's proposers who did not decline, and the proposers of merged proposals).
-- Those with the publish permission see every sent letter (they publish them).
+- Publishing (publish, correct typing errors, unpublish) is committee staff's for every
+  letter, and a unit's own people's for the unit's own letters where the committee granted
+  that unit publishing (`services.can_publish`). Nobody else's.
 - Everyone else: 404.
+
+Within a unit, handlers (经办人) draft, submit and send; leaders (签发人) sign or send back.
 """
 
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
+from accounts.models import Membership
 from proposals.access import is_committee, is_unit_leader, is_unit_member, proposer_of, unit_ids
-from proposals.models import Assignment, ProposalSigner
+from proposals.models import Assignment, ProposalProposer
 
 from . import services
 from .models import Receipt, ReplyLetter
@@ -53,16 +58,26 @@ def visible_letters(user):
     if proposer is not None:
         # The same people as services.receivers(): signers who did not decline, of the
         # proposal or of a proposal merged into it.
-        signers = ProposalSigner.objects.filter(proposer=proposer).exclude(
-            status=ProposalSigner.Status.DECLINED
+        signers = ProposalProposer.objects.filter(proposer=proposer).exclude(
+            status=ProposalProposer.Status.DECLINED
         )
         receiver = Exists(signers.filter(proposal=OuterRef("assignment__proposal"))) | Exists(
             signers.filter(proposal__merged_into=OuterRef("assignment__proposal"))
         )
         condition |= _sent() & receiver
-    if services.can_publish(user):
-        condition |= _sent()
     return letters.filter(condition)
+
+
+def publishable_letters(user):
+    """The letters the user publishes: every one for committee staff, the unit's own where
+    the committee granted the unit publishing; nothing for anyone else."""
+    letters = ReplyLetter.objects.all()
+    if is_committee(user):
+        return letters
+    units = services.publishing_unit_ids(user)
+    if not units:
+        return letters.none()
+    return letters.filter(assignment__unit_id__in=units)
 
 
 def get_letter_for_user(user, pk):
@@ -84,11 +99,7 @@ def get_letter_for_user(user, pk):
 
 def is_internal(user, letter):
     """Whether the user reads the letter's working papers: revisions, comments, history."""
-    return (
-        is_unit_member(user, letter.assignment.unit_id)
-        or is_committee(user)
-        or services.can_publish(user)
-    )
+    return is_unit_member(user, letter.assignment.unit_id) or is_committee(user)
 
 
 def receiving_proposer(user, letter):
@@ -103,27 +114,43 @@ def receiving_proposer(user, letter):
     return None
 
 
+def is_handler(user, letter):
+    return is_unit_member(user, letter.assignment.unit_id, Membership.Role.HANDLER)
+
+
 def available_actions(user, letter):
-    """The actions the user may take on the letter now: templates show only these buttons."""
+    """The actions the user may take on the letter now: templates show only these buttons.
+
+    The services check again; this only keeps buttons away from those who may not use them.
+    """
 
     def allowed(action):
         return letter.state in services.TRANSITIONS[action]
 
-    member = is_unit_member(user, letter.assignment.unit_id)
+    handler = is_handler(user, letter)
     leader = is_unit_leader(user, letter.assignment.unit_id)
-    publisher = services.can_publish(user)
+    publisher = services.can_publish(user, letter)
+    # Before sending, the letter's steps wait until the proposal expects this reply.
+    expected = letter.sent_at is not None or services.why_not_expected(letter) is None
+    pending = services.pending_correction(letter) if letter.sent_at else None
     return {
-        "edit": member and allowed("save_draft"),
-        "submit": member and allowed("submit_for_signoff"),
-        "sign": leader and allowed("sign"),
-        "send_back": leader and allowed("send_back"),
-        "reopen": member and allowed("reopen"),
-        "send": member and allowed("send"),
+        "edit": handler and expected and allowed("save_draft"),
+        "submit": handler and expected and allowed("submit_for_signoff"),
+        "sign": leader and expected and allowed("sign"),
+        "send_back": leader and expected and allowed("send_back"),
+        "reopen": handler and expected and allowed("reopen"),
+        "send": handler and expected and allowed("send"),
         # A not-public letter is never published; the page says why instead.
         "publish": (
             publisher and allowed("publish") and letter.disclosure != ReplyLetter.Disclosure.NONE
         ),
-        "correct": publisher and allowed("correct"),
-        "withdraw": publisher and allowed("withdraw_publication"),
+        "correct_typo": publisher and allowed("correct_typo"),
+        "unpublish": publisher and allowed("unpublish"),
+        "propose_correction": handler
+        and allowed("propose_correction")
+        and pending is None
+        and services.why_not_expected(letter) is None,
+        "sign_correction": leader and pending is not None,
+        "pending_correction": pending,
         "pdf": True,
     }

@@ -1,26 +1,22 @@
+"""Reply letters, receipts and their history in the admin: read here, changed by actions.
+
+Every field of a letter and a receipt is the workflow's. What an administrator must do
+(sign-off steps, publishing, correcting a typed paper receipt) are actions that call the
+same services as the staff screens, and leave an audit event.
+"""
+
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import OneLineField
 from proposals import admin_actions as aa
+from proposals.admin import AssignmentAdmin, ProposalAdmin, ReadOnlyInline, WorkflowOnlyAdmin
 from proposals.admin_actions import workflow_action
+from proposals.models import Assignment, ContactRecord, Proposal
 
 from . import services
 from .models import DocNumberSequence, Publication, Receipt, ReplyLetter, ReplyRevision
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """History rows shown beside their letter; only the workflow writes them."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class ReplyRevisionInline(ReadOnlyInline):
@@ -29,63 +25,44 @@ class ReplyRevisionInline(ReadOnlyInline):
         "number",
         "title",
         "result_class",
+        "correction_reason",
         "submitted_by",
         "submitted_at",
         "seen_by_signer_at",
+        "decision",
+        "decided_by",
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("submitted_by")
+        return super().get_queryset(request).select_related("submitted_by", "decided_by")
 
 
 class PublicationInline(ReadOnlyInline):
     model = Publication
-    fields = ["version", "title", "published_at", "published_by", "reason", "withdrawn_at"]
+    fields = ["version", "kind", "title", "published_at", "published_by", "reason", "ended_at"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("published_by")
 
 
-class ReceiptForm(forms.ModelForm):
-    def clean(self):
-        cleaned_data = super().clean()
-        # submitted_at is read-only here, so Django skips the constraint that
-        # involves it; check it by hand instead of failing in the database.
-        if self.instance.submitted_at is not None and not (
-            cleaned_data.get("attitude") and cleaned_data.get("result")
-        ):
-            raise forms.ValidationError(
-                _("A submitted receipt needs both the attitude and the result rating.")
-            )
-        return cleaned_data
-
-
-# Set by the workflow: when the receipt was asked for, reminded and given.
-RECEIPT_WORKFLOW_FIELDS = ["requested_at", "reminded_at", "submitted_at"]
-
-
-class ReceiptInline(admin.TabularInline):
+class ReceiptInline(ReadOnlyInline):
     model = Receipt
-    form = ReceiptForm
-    extra = 0
     fields = [
         "proposer",
-        "contacted",
-        "contact_method",
-        "leader_took_part",
         "attitude",
         "result",
-        "opinion",
         "channel",
-        *RECEIPT_WORKFLOW_FIELDS,
+        "requested_at",
+        "reminded_at",
+        "submitted_at",
     ]
-    readonly_fields = RECEIPT_WORKFLOW_FIELDS
-    autocomplete_fields = ["proposer"]
-    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("proposer")
 
 
 @admin.register(ReplyLetter)
-class ReplyLetterAdmin(admin.ModelAdmin):
+class ReplyLetterAdmin(WorkflowOnlyAdmin):
     list_display = [
         "title",
         "doc_number",
@@ -113,19 +90,6 @@ class ReplyLetterAdmin(admin.ModelAdmin):
     ordering = ["-id"]
     date_hierarchy = "sent_at"
     show_full_result_count = False
-    autocomplete_fields = ["assignment", "cc_units", "drafted_by"]
-    # The state and its timestamps change only through the workflow code; the
-    # admin corrects the letter's content.
-    readonly_fields = [
-        "state",
-        "signed_by",
-        "signoff_comment",
-        "signed_at",
-        "sent_at",
-        "published_at",
-        "created_at",
-        "updated_at",
-    ]
     fieldsets = [
         (None, {"fields": ["assignment", "round", "state", "result_class", "doc_number"]}),
         (
@@ -147,6 +111,7 @@ class ReplyLetterAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "outstanding_opinions_reason",
+                    "no_contact_reason",
                     "signer_title",
                     "attestation",
                     "signed_by",
@@ -157,7 +122,7 @@ class ReplyLetterAdmin(admin.ModelAdmin):
         ),
         (
             _("Publishing"),
-            {"fields": ["disclosure", "public_summary", "nondisclosure_reason"]},
+            {"fields": ["disclosure", "public_summary", "nondisclosure_reason", "is_public"]},
         ),
         (
             _("History"),
@@ -165,13 +130,6 @@ class ReplyLetterAdmin(admin.ModelAdmin):
         ),
     ]
     inlines = [ReceiptInline, ReplyRevisionInline, PublicationInline]
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and obj.state != ReplyLetter.State.DRAFT:
-            # Signing freezes the text; the workflow's reopen is the way to change it.
-            fields += ["title", "salutation", "body", "result_class", "doc_number", "attestation"]
-        return fields
 
     @admin.display(description=_("proposal number"), ordering="assignment__proposal__number")
     def proposal_column(self, obj):
@@ -184,46 +142,49 @@ class ReplyLetterAdmin(admin.ModelAdmin):
 
 @admin.register(DocNumberSequence)
 class DocNumberSequenceAdmin(admin.ModelAdmin):
+    """A unit's yearly register: a new year may start at a number; a number once used is
+    never given again, so the last one is the workflow's."""
+
     list_display = ["unit", "year", "last"]
     list_filter = ["year"]
     search_fields = ["unit__name", "unit__short_name"]
     autocomplete_fields = ["unit"]
     list_select_related = ["unit"]
 
-
-class HistoryAdmin(admin.ModelAdmin):
-    """Revisions and publications are history: read them, never rewrite them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    def get_readonly_fields(self, request, obj=None):
+        return ["unit", "year", "last"] if obj is not None else []
 
     def has_delete_permission(self, request, obj=None):
         return False
 
 
 @admin.register(ReplyRevision)
-class ReplyRevisionAdmin(HistoryAdmin):
-    list_display = ["letter", "number", "result_class", "submitted_by", "submitted_at"]
+class ReplyRevisionAdmin(WorkflowOnlyAdmin):
+    list_display = ["letter", "number", "result_class", "submitted_by", "submitted_at", "decision"]
     search_fields = ["letter__title", "letter__doc_number", "title"]
     list_select_related = ["letter", "submitted_by"]
     date_hierarchy = "submitted_at"
 
 
 @admin.register(Publication)
-class PublicationAdmin(HistoryAdmin):
-    list_display = ["title", "version", "letter", "published_at", "withdrawn_at", "published_by"]
-    list_filter = [("withdrawn_at", admin.EmptyFieldListFilter)]
+class PublicationAdmin(WorkflowOnlyAdmin):
+    list_display = [
+        "title",
+        "version",
+        "kind",
+        "letter",
+        "published_at",
+        "ended_at",
+        "published_by",
+    ]
+    list_filter = ["kind", ("ended_at", admin.EmptyFieldListFilter)]
     search_fields = ["title", "letter__title", "letter__doc_number"]
     list_select_related = ["letter", "published_by"]
     date_hierarchy = "published_at"
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(admin.ModelAdmin):
-    form = ReceiptForm
+class ReceiptAdmin(WorkflowOnlyAdmin):
     list_display = [
         "proposer",
         "letter",
@@ -239,15 +200,46 @@ class ReceiptAdmin(admin.ModelAdmin):
     ordering = ["-id"]
     # No date_hierarchy: its year list scans the whole table.
     show_full_result_count = False
-    autocomplete_fields = ["letter", "proposer", "entered_by"]
-    readonly_fields = RECEIPT_WORKFLOW_FIELDS
 
 
 # --- workflow steps as admin actions (the same services as the workspace) ------------------
 
 
-def _submit(letter, user, outstanding_reason=""):
-    return services.submit_for_signoff(letter, user, outstanding_reason)
+class CorrectTypoForm(forms.Form):
+    reason = OneLineField(label=_("What was wrong (shown on the public page)"), max_length=200)
+    title = OneLineField(label=_("Corrected title"), max_length=200, required=False)
+    text = forms.CharField(
+        label=_("Corrected public text"),
+        widget=forms.Textarea,
+        required=False,
+        max_length=services.MAX_BODY_CHARS,
+    )
+
+
+class PaperReceiptCorrectionForm(forms.Form):
+    """What staff typed from a paper receipt, corrected: each field left empty stays."""
+
+    attitude = forms.ChoiceField(
+        label=_("handling attitude"),
+        choices=[("", "—"), *[(r.value, r.label) for r in services.attitude_ratings()]],
+        required=False,
+    )
+    result = forms.ChoiceField(
+        label=_("handling result"),
+        choices=[("", "—"), *[(r.value, r.label) for r in services.result_ratings()]],
+        required=False,
+    )
+    contact_method = forms.ChoiceField(
+        label=_("how"), choices=[("", "—"), *ContactRecord.Method.choices], required=False
+    )
+    opinion = forms.CharField(
+        label=_("opinion"), widget=forms.Textarea, required=False, max_length=2000
+    )
+    reason = OneLineField(label=_("Reason for the correction"), max_length=200)
+
+
+def _submit(letter, user, outstanding_reason="", no_contact_reason=""):
+    return services.submit_for_signoff(letter, user, outstanding_reason, no_contact_reason)
 
 
 def _sign(letter, user):
@@ -270,8 +262,26 @@ def _publish(letter, user):
     return services.publish(letter, user)
 
 
-def _withdraw_publication(letter, user, comment):
-    return services.withdraw_publication(letter, user, comment)
+def _correct_typo(letter, user, reason, title="", text=""):
+    return services.correct_typo(letter, user, reason, title=title or None, text=text or None)
+
+
+def _unpublish(letter, user, comment):
+    return services.unpublish(letter, user, comment)
+
+
+def _correct_paper_receipt(receipt, user, reason, **values):
+    return services.correct_paper_receipt(
+        receipt, user, reason, **{name: value for name, value in values.items() if value}
+    )
+
+
+def _start_draft(assignment, user):
+    return services.start_draft(assignment, user)
+
+
+def _close(proposal, user, comment=""):
+    return services.close(proposal, user, comment)
 
 
 ReplyLetterAdmin.actions = [
@@ -281,5 +291,33 @@ ReplyLetterAdmin.actions = [
     workflow_action(_reopen, _("Reopen a signed letter"), aa.RequiredCommentForm),
     workflow_action(_send, _("Send to the proposers")),
     workflow_action(_publish, _("Publish")),
-    workflow_action(_withdraw_publication, _("Withdraw from publication"), aa.RequiredCommentForm),
+    workflow_action(_correct_typo, _("Correct typing errors in the public text"), CorrectTypoForm),
+    workflow_action(_unpublish, _("Take off the public site"), aa.RequiredCommentForm),
 ]
+ReceiptAdmin.actions = [
+    workflow_action(
+        _correct_paper_receipt, _("Correct a typed paper receipt"), PaperReceiptCorrectionForm
+    ),
+]
+
+
+# The proposal and assignment admins of `proposals`, with the steps that belong to replies:
+# closing (it checks the receipts) and starting a reply letter.
+class ProposalWithClosingAdmin(ProposalAdmin):
+    actions = [
+        *ProposalAdmin.actions,
+        workflow_action(_close, _("Close"), aa.CommentForm),
+    ]
+
+
+class AssignmentWithLettersAdmin(AssignmentAdmin):
+    actions = [
+        *AssignmentAdmin.actions,
+        workflow_action(_start_draft, _("Draft the reply letter")),
+    ]
+
+
+admin.site.unregister(Proposal)
+admin.site.register(Proposal, ProposalWithClosingAdmin)
+admin.site.unregister(Assignment)
+admin.site.register(Assignment, AssignmentWithLettersAdmin)

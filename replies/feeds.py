@@ -7,8 +7,8 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import condition, require_safe
 
-from .public_views import column_etag, column_last_modified, column_letters, latest_publication
 from .services import letter_paragraphs
+from .views.public import column_etag, column_last_modified, column_letters, latest_publication
 
 FEED_SIZE = 20
 EXCERPT_LENGTH = 200

@@ -6,8 +6,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit
+from core.forms import BoundedDateField, OneLineField
 
 from .models import ReplyLetter
+from .services import MAX_BODY_CHARS
 
 Disclosure = ReplyLetter.Disclosure
 
@@ -24,8 +26,8 @@ def normalise_newlines(text):
 class LetterForm(forms.Form):
     """The draft: everything the drafter may change (services.EDITABLE_FIELDS and the cc list)."""
 
-    title = forms.CharField(label=_("Title"), max_length=_field("title").max_length)
-    salutation = forms.CharField(
+    title = OneLineField(label=_("Title"), max_length=_field("title").max_length)
+    salutation = OneLineField(
         label=_("Salutation"),
         max_length=_field("salutation").max_length,
         help_text=_("As it opens the letter, e.g. 张华委员："),
@@ -34,6 +36,7 @@ class LetterForm(forms.Form):
     body = forms.CharField(
         label=_("Text of the letter"),
         strip=False,
+        max_length=MAX_BODY_CHARS,
         widget=forms.Textarea(attrs={"rows": 24, "class": "letter-body"}),
         help_text=_(
             "One paragraph per line; numbered headings (一、 二、 …) on a line of their own."
@@ -46,16 +49,15 @@ class LetterForm(forms.Form):
         required=False,
         help_text=_("Needed before the letter goes to sign-off."),
     )
-    letter_date = forms.DateField(
+    letter_date = BoundedDateField(
         label=_("Date of the letter"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Left empty, the letter is dated the day it is signed."),
     )
-    contact_person = forms.CharField(
+    contact_person = OneLineField(
         label=_("Contact person"), max_length=_field("contact_person").max_length, required=False
     )
-    contact_phone = forms.CharField(
+    contact_phone = OneLineField(
         label=_("Contact phone"), max_length=_field("contact_phone").max_length, required=False
     )
     cc_units = forms.ModelMultipleChoiceField(
@@ -70,6 +72,7 @@ class LetterForm(forms.Form):
     public_summary = forms.CharField(
         label=_("Summary to publish"),
         required=False,
+        max_length=5000,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("Needed when only a summary is published."),
     )
@@ -83,6 +86,8 @@ class LetterForm(forms.Form):
     def __init__(self, *args, letter, **kwargs):
         kwargs.setdefault("initial", initial_for(letter))
         super().__init__(*args, **kwargs)
+        session = letter.assignment.proposal.session
+        self.fields["letter_date"].set_year(session.opened_on.year if session.opened_on else None)
         # Active units, and any unit already on the list even if it has since been retired.
         self.fields["cc_units"].queryset = Unit.objects.filter(
             Q(is_active=True) | Q(pk__in=letter.cc_units.values("pk"))
@@ -142,37 +147,69 @@ class SubmitForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    no_contact_reason = forms.CharField(
+        label=_("Why the letter goes to sign-off without a contact with the proposer"),
+        max_length=_field("no_contact_reason").max_length,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The leader reads this before signing."),
+    )
+
+
+class SignForm(forms.Form):
+    """Signing; a unit with its own register may type the document number."""
+
+    doc_number = OneLineField(
+        label=_("Document number from the unit's register"),
+        max_length=_field("doc_number").max_length,
+        required=False,
+        help_text=_(
+            "The number alone (45) or the whole one; left empty, the next number of the year."
+        ),
+    )
+
+    def __init__(self, *args, unit, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not unit.types_doc_numbers:
+            del self.fields["doc_number"]
+
+    def clean(self):
+        data = super().clean()
+        data.setdefault("doc_number", "")
+        return data
 
 
 class SendBackForm(forms.Form):
     comment = forms.CharField(
         label=_("What should change"),
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": _("Please say what should change.")},
     )
 
 
 class ReopenForm(forms.Form):
-    reason = forms.CharField(
+    reason = OneLineField(
         label=_("Reason for changing the signed letter"),
         max_length=200,
         error_messages={"required": _("Please give the reason for changing a signed letter.")},
     )
 
 
-class CorrectForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason for the correction"),
+class CorrectTypoForm(forms.Form):
+    reason = OneLineField(
+        label=_("What was wrong (shown on the public page)"),
         max_length=200,
         error_messages={"required": _("Please give the reason for the correction.")},
     )
-    title = forms.CharField(
+    title = OneLineField(
         label=_("Corrected title"), max_length=_field("title").max_length, required=False
     )
     text = forms.CharField(
         label=_("Corrected public text"),
         strip=False,
         required=False,
+        max_length=MAX_BODY_CHARS,
         widget=forms.Textarea(attrs={"rows": 10}),
         help_text=_("Left empty, the published text stays as it is."),
     )
@@ -182,9 +219,51 @@ class CorrectForm(forms.Form):
         return text if text.strip() else ""
 
 
-class WithdrawForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason for the withdrawal"),
+class CorrectionForm(forms.Form):
+    """A correction of substance of a sent letter: the whole corrected text, and why."""
+
+    reason = OneLineField(
+        label=_("Reason for the correction"),
         max_length=200,
-        error_messages={"required": _("Please give the reason for the withdrawal.")},
+        help_text=_("The leader and the proposers read it."),
+        error_messages={"required": _("Please give the reason for the correction.")},
+    )
+    title = OneLineField(label=_("Title"), max_length=_field("title").max_length)
+    salutation = OneLineField(label=_("Salutation"), max_length=_field("salutation").max_length)
+    body = forms.CharField(
+        label=_("Text of the letter"),
+        strip=False,
+        max_length=MAX_BODY_CHARS,
+        widget=forms.Textarea(attrs={"rows": 24, "class": "letter-body"}),
+    )
+    result_class = forms.ChoiceField(
+        label=_("Result class"), choices=ReplyLetter.ResultClass.choices, widget=forms.RadioSelect
+    )
+
+    def __init__(self, *args, letter, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "title": letter.title,
+                "salutation": letter.salutation,
+                "body": letter.body,
+                "result_class": letter.result_class,
+            },
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean_body(self):
+        body = normalise_newlines(self.cleaned_data["body"])
+        if not body.strip():
+            raise ValidationError(_("The letter has no text."))
+        return body
+
+
+class UnpublishForm(forms.Form):
+    reason = OneLineField(
+        label=_("Reason for taking the reply off the public site"),
+        max_length=200,
+        error_messages={
+            "required": _("Please give the reason for taking the reply off the public site.")
+        },
     )

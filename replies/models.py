@@ -17,7 +17,7 @@ class ReplyLetter(models.Model):
         SIGNED = "signed", _("Signed")
         SENT = "sent", _("Sent")
         PUBLISHED = "published", _("Published")
-        WITHDRAWN = "withdrawn", _("Withdrawn from publication")
+        UNPUBLISHED = "unpublished", _("Unpublished")
 
     class ResultClass(models.TextChoices):
         A = "A", _("A: solved or basically solved")
@@ -62,10 +62,15 @@ class ReplyLetter(models.Model):
         max_length=200,
         blank=True,
     )
+    no_contact_reason = models.CharField(
+        _("why it goes to sign-off without a contact with the proposer"),
+        max_length=200,
+        blank=True,
+    )
     signoff_comment = models.TextField(_("last sign-off comment"), blank=True)
     drafted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -73,7 +78,7 @@ class ReplyLetter(models.Model):
     )
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -84,6 +89,9 @@ class ReplyLetter(models.Model):
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    # On the public site now: kept by the workflow (publish, unpublish), so the public
+    # column reads one indexed column instead of working it out from the publications.
+    is_public = models.BooleanField(_("on the public site"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -91,7 +99,6 @@ class ReplyLetter(models.Model):
         verbose_name = _("reply letter")
         verbose_name_plural = _("reply letters")
         ordering = ["-published_at", "-id"]
-        permissions = [("publish_replyletter", _("Can publish reply letters"))]
         constraints = [
             models.UniqueConstraint(fields=["assignment", "round"], name="letter_unique_round"),
             models.UniqueConstraint(
@@ -103,7 +110,12 @@ class ReplyLetter(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["state", "-published_at"], name="letter_public_list"),
+            models.Index(fields=["state", "-published_at"], name="letter_state_published"),
+            models.Index(
+                fields=["-published_at", "-id"],
+                condition=Q(is_public=True),
+                name="letter_public_list",
+            ),
             models.Index(fields=["state", "sent_at"]),
             # The receipts overview: sent letters, newest first.
             models.Index(fields=["-sent_at", "-id"], name="letter_sent_newest"),
@@ -121,6 +133,11 @@ class ReplyLetter(models.Model):
     @property
     def proposal(self):
         return self.assignment.proposal
+
+    @property
+    def round_label(self):
+        """第2轮答复 for a reply after re-handling; empty for the first round."""
+        return _("Round %(round)s reply") % {"round": self.round} if self.round > 1 else ""
 
     @property
     def unit(self):
@@ -146,6 +163,10 @@ class DocNumberSequence(models.Model):
 class ReplyRevision(models.Model):
     """The letter's text as submitted for sign-off; the signer sees what changed."""
 
+    class Decision(models.TextChoices):
+        SIGNED = "signed", _("Signed")
+        SENT_BACK = "sent_back", _("Sent back")
+
     letter = models.ForeignKey(
         ReplyLetter, on_delete=models.CASCADE, related_name="revisions", verbose_name=_("letter")
     )
@@ -156,7 +177,7 @@ class ReplyRevision(models.Model):
     result_class = models.CharField(_("result class"), max_length=1, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -164,6 +185,20 @@ class ReplyRevision(models.Model):
     )
     submitted_at = models.DateTimeField(_("submitted at"))
     seen_by_signer_at = models.DateTimeField(_("seen by the signer at"), null=True, blank=True)
+    # A revision submitted after the letter was sent corrects its substance: it says why,
+    # and the leader signs it (or sends it back) on its own.
+    correction_reason = models.CharField(_("reason for the correction"), max_length=200, blank=True)
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_comment = models.TextField(_("comment on the decision"), blank=True)
 
     class Meta:
         verbose_name = _("reply revision")
@@ -176,9 +211,26 @@ class ReplyRevision(models.Model):
     def __str__(self):
         return f"{self.letter} r{self.number}"
 
+    @property
+    def is_correction(self):
+        return bool(self.correction_reason)
+
+    @property
+    def is_pending(self):
+        return self.decision == ""
+
 
 class Publication(models.Model):
-    """A published version of a letter; corrections add versions, withdrawal ends one."""
+    """A published version of a letter; a correction ends one and adds the next, unpublishing
+    ends the last.
+
+    A version is either the text as the unit's leader signed it, or a correction of typing
+    errors in it made without a new sign-off; the page says which (更正说明).
+    """
+
+    class Kind(models.TextChoices):
+        SIGNED = "signed", _("As signed")
+        TYPO = "typo", _("Typing errors corrected")
 
     letter = models.ForeignKey(
         ReplyLetter,
@@ -187,20 +239,25 @@ class Publication(models.Model):
         verbose_name=_("letter"),
     )
     version = models.PositiveSmallIntegerField(_("version"), default=1)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.SIGNED)
     title = models.CharField(_("title"), max_length=200)
     text = models.TextField(_("public text"))
+    # As the letter stood when this version was published: a later correction in sign-off
+    # changes the letter, never what is on the site.
+    letter_date = models.DateField(_("date of the letter"), null=True, blank=True)
+    attestation = models.CharField(_("sign-off attestation"), max_length=100, blank=True)
     published_at = models.DateTimeField(_("published at"))
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
         verbose_name=_("published by"),
     )
     reason = models.CharField(_("reason for the correction"), max_length=200, blank=True)
-    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
-    withdraw_reason = models.CharField(_("reason for withdrawal"), max_length=200, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    end_reason = models.CharField(_("why it ended"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("publication")
@@ -247,7 +304,7 @@ class Receipt(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=Channel, blank=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",

@@ -17,7 +17,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from weasyprint.text.fonts import FontConfiguration
 
-from .services import RECEIPT_INVITATION, SECTION_HEADING_MAX_CHARS, letter_paragraphs
+from .services.text import RECEIPT_INVITATION, SECTION_HEADING_MAX_CHARS, letter_paragraphs
 
 QR_CAPTION = "扫码填写回执"
 

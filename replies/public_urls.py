@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import feeds, public_views
+from . import feeds
+from .views import public
 
 app_name = "public"
 urlpatterns = [
-    path("", public_views.index, name="index"),
+    path("", public.index, name="index"),
     path("replies/feed/", feeds.latest_replies, name="feed"),
-    path("replies/<int:pk>/", public_views.reply, name="reply"),
-    path("replies/<int:pk>/print/", public_views.reply_print, name="reply_print"),
+    path("replies/<int:pk>/", public.reply, name="reply"),
+    path("replies/<int:pk>/print/", public.reply_print, name="reply_print"),
+    path("replies/<int:pk>/versions/<int:version>/", public.reply_version, name="reply_version"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from .views import letters as views
 
 app_name = "replies"
 urlpatterns = [
@@ -15,13 +15,21 @@ urlpatterns = [
     path("<int:pk>/pdf/", views.pdf, name="pdf"),
     path("<int:pk>/submit/", views.submit, name="submit"),
     # Sign-off
-    path("<int:pk>/review/", views.review, name="review"),
+    path("<int:pk>/signoff/", views.signoff, name="signoff"),
     path("<int:pk>/sign/", views.sign, name="sign"),
     path("<int:pk>/send-back/", views.send_back, name="send_back"),
     path("<int:pk>/reopen/", views.reopen, name="reopen"),
     # Sending and publishing
     path("<int:pk>/send/", views.send, name="send"),
     path("<int:pk>/publish/", views.publish, name="publish"),
-    path("<int:pk>/correct/", views.correct, name="correct"),
-    path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("<int:pk>/correct/", views.correct_typo, name="correct_typo"),
+    path("<int:pk>/unpublish/", views.unpublish, name="unpublish"),
+    # Corrections of a sent letter
+    path("<int:pk>/correct-substance/", views.propose_correction, name="propose_correction"),
+    path("<int:pk>/correction/sign/", views.sign_correction, name="sign_correction"),
+    path(
+        "<int:pk>/correction/send-back/",
+        views.send_back_correction,
+        name="send_back_correction",
+    ),
 ]

@@ -13,7 +13,15 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Membership, Proposer, Unit, User
-from proposals.models import Assignment, Category, Proposal, ProposalSigner, Session, Term
+from proposals.models import (
+    Assignment,
+    Category,
+    ContactRecord,
+    Proposal,
+    ProposalProposer,
+    Session,
+    Term,
+)
 
 PASSWORD = "demo-pass-069"
 
@@ -84,7 +92,7 @@ def build_world():
         handling_mode=Proposal.HandlingMode.JOINT,
         submitted_at=timezone.now(),
     )
-    ProposalSigner.objects.create(proposal=w.proposal, proposer=w.zhanghua_proposer, position=0)
+    ProposalProposer.objects.create(proposal=w.proposal, proposer=w.zhanghua_proposer, position=0)
     now = timezone.now()
     w.lead = Assignment.objects.create(
         proposal=w.proposal,
@@ -94,6 +102,14 @@ def build_world():
         acknowledged_at=now,
         reply_due=datetime.date.today() + datetime.timedelta(days=90),
     )
+    # As in the seed: 区科技局 met 张华 before replying.
+    ContactRecord.objects.create(
+        assignment=w.lead,
+        contacted_on=datetime.date.today(),
+        method=ContactRecord.Method.MEETING,
+        participants="科技局经办人、张华",
+        summary="面商",
+    )
     w.co = Assignment.objects.create(
         proposal=w.proposal,
         unit=w.jxw_unit,
@@ -102,3 +118,12 @@ def build_world():
         opinion_due=datetime.date.today() + datetime.timedelta(days=30),
     )
     return w
+
+
+def contact(assignment, user, method="phone"):
+    """A contact with the proposer, as the unit records it before the reply goes to sign-off."""
+    from proposals import services
+
+    return services.record_contact(
+        assignment, user, contacted_on=timezone.localdate(), method=method, summary="电话沟通"
+    )

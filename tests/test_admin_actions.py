@@ -6,7 +6,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals.models import CoOpinion, Event, Proposal, ProposalSigner, RejectionReason
+from proposals.models import CoOpinion, Event, Proposal, ProposalProposer, RejectionReason
 from replies.models import ReplyLetter
 
 State = Proposal.State
@@ -35,7 +35,7 @@ def submitted(world, title="关于加强科技人才引进的建议"):
         suggestions="建议",
         state=State.SUBMITTED,
     )
-    ProposalSigner.objects.create(proposal=proposal, proposer=world.zhanghua_proposer)
+    ProposalProposer.objects.create(proposal=proposal, proposer=world.zhanghua_proposer)
     return proposal
 
 

@@ -12,7 +12,8 @@ from django.utils import timezone
 from config.urls import urlpatterns as project_urlpatterns
 from proposals import deadlines
 from proposals import services as proposal_services
-from proposals.models import Assignment, Proposal, ProposalSigner
+from proposals.models import Assignment, Proposal, ProposalProposer
+from replies import services as reply_services
 from replies.models import Receipt, ReplyLetter
 
 from .test_receipt_services import handling_proposal, lead_of, rate, receipt_of, send_reply
@@ -22,7 +23,7 @@ State = Proposal.State
 
 # Until proposals/closing_urls.py is mounted in config/urls.py, the tests mount it here.
 urlpatterns = [
-    path("work/proposals/closing/", include("proposals.closing_urls")),
+    path("work/closing/", include("replies.closing_urls")),
     *project_urlpatterns,
 ]
 
@@ -62,7 +63,9 @@ def messages_of(response):
 
 @pytest.fixture
 def letter(world):
-    ProposalSigner.objects.create(proposal=world.proposal, proposer=world.lisi_proposer, position=1)
+    ProposalProposer.objects.create(
+        proposal=world.proposal, proposer=world.lisi_proposer, position=1
+    )
     return send_reply(world, world.lead)
 
 
@@ -92,7 +95,7 @@ def of_another_unit(world, number):
         review_outcome="accept",
         handling_mode="single",
     )
-    ProposalSigner.objects.create(proposal=proposal, proposer=world.lisi_proposer, position=0)
+    ProposalProposer.objects.create(proposal=proposal, proposer=world.lisi_proposer, position=0)
     assignment = Assignment.objects.create(
         proposal=proposal,
         unit=world.other_unit,
@@ -165,7 +168,7 @@ def test_the_overview_shows_only_the_current_round_and_the_final_ratings(staff, 
     second = send_reply(world, lead_of(world.proposal))
     for receipt in second.receipts.all():
         rate(receipt, attitude=Rating.SATISFIED, result=Rating.SATISFIED)
-    proposal_services.close(world.proposal, world.tiwei)
+    reply_services.close(world.proposal, world.tiwei)
     response = staff.get(reverse("closing:receipts"))
     assert [row.pk for row in response.context["page"]] == [second.pk]
     page = html(response)
@@ -342,7 +345,7 @@ def test_the_queue_takes_the_same_queries_for_a_few_proposals_and_many(
             rating = ratings[i % 4]
             p = replied(world, start + i, rating=None if rating in (None, "close") else rating)
             if rating == "close":
-                proposal_services.close(p, world.tiwei, "说明")
+                reply_services.close(p, world.tiwei, "说明")
 
     batch(200, 4)
     few, rows = count()
@@ -357,11 +360,13 @@ def test_the_queue_takes_the_same_queries_for_a_few_proposals_and_many(
 
 def test_closed_proposals_show_their_final_ratings_in_the_queue(staff, world):
     done = replied(world, 95, rating=Rating.SATISFIED)
-    proposal_services.close(done, world.tiwei)
+    reply_services.close(done, world.tiwei)
     response = staff.get(reverse("closing:queue"))
     assert [p.pk for p in response.context["closed"]] == [done.pk]
     assert f'id="closed-{done.pk}"' in html(response)
-    assert [r.attitude for r in response.context["closed"][0].round_receipts] == ["satisfied"]
+    assert [r.attitude for r in response.context["closed"][0].receipt_status.receipts] == [
+        "satisfied"
+    ]
 
 
 # --- ordering re-handling ----------------------------------------------------------------------

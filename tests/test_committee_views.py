@@ -12,7 +12,14 @@ from django.utils import timezone
 
 from accounts.models import Proposer, Unit
 from proposals import deadlines, services
-from proposals.models import Assignment, Category, Event, Proposal, ProposalSigner, RejectionReason
+from proposals.models import (
+    Assignment,
+    Category,
+    Event,
+    Proposal,
+    ProposalProposer,
+    RejectionReason,
+)
 
 State = Proposal.State
 
@@ -48,7 +55,7 @@ def make_proposal(
         submitted_at=timezone.now(),
         **kw,
     )
-    ProposalSigner.objects.create(proposal=proposal, proposer=world.zhanghua_proposer, position=0)
+    ProposalProposer.objects.create(proposal=proposal, proposer=world.zhanghua_proposer, position=0)
     return proposal
 
 
@@ -67,8 +74,9 @@ def make_accepted(world, count, category=None, start=100):
         )
         for i in range(count)
     )
-    ProposalSigner.objects.bulk_create(
-        ProposalSigner(proposal=p, proposer=world.zhanghua_proposer, position=0) for p in proposals
+    ProposalProposer.objects.bulk_create(
+        ProposalProposer(proposal=p, proposer=world.zhanghua_proposer, position=0)
+        for p in proposals
     )
     return proposals
 
@@ -128,9 +136,11 @@ def test_staff_register_a_paper_joint_proposal_and_it_goes_to_review(world, staf
     assert messages_of(response) == ["The proposal was registered and submitted for review."]
     assert proposal.state == State.SUBMITTED
     assert proposal.on_paper
-    assert proposal.kind == Proposal.Kind.JOINT
+    assert proposal.kind == Proposal.Kind.COSIGNED
     assert proposal.created_by == world.tiwei
-    assert [(s.proposer, s.position, s.status) for s in proposal.signers.order_by("position")] == [
+    assert [
+        (s.proposer, s.position, s.status) for s in proposal.proposer_list.order_by("position")
+    ] == [
         (world.zhanghua_proposer, 0, "confirmed"),
         (world.lisi_proposer, 1, "confirmed"),
     ]
@@ -208,7 +218,7 @@ def test_the_review_queue_costs_the_same_queries_for_3_and_20(
 ):
     for i in range(count):
         proposal = make_proposal(world, title=f"提案{i}")
-        ProposalSigner.objects.create(proposal=proposal, proposer=world.lisi_proposer, position=1)
+        ProposalProposer.objects.create(proposal=proposal, proposer=world.lisi_proposer, position=1)
     # session, user, count, page, signers, unread notifications
     with django_assert_num_queries(6):
         response = staff.get(reverse("proposals:review_queue"))

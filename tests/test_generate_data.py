@@ -9,15 +9,15 @@ from django.core.management import call_command
 from django.db.models import Count, Max, Min
 
 from accounts.models import Proposer, Unit, User
-from proposals import synthetic
-from proposals.management.commands.generate_data import PLAN, REFERENCE_NOW
+from demo import synthetic
+from demo.generator import PLAN, REFERENCE_NOW
 from proposals.models import (
     Assignment,
     ContactRecord,
     CoOpinion,
     Event,
     Proposal,
-    ProposalSigner,
+    ProposalProposer,
     Session,
 )
 from replies.models import DocNumberSequence, Publication, Receipt, ReplyLetter
@@ -112,17 +112,17 @@ def test_returned_assignments_point_to_their_replacement(generated):
 
 
 def test_about_a_quarter_are_joint_with_two_to_five_signers_the_first_at_position_0(generated):
-    joint = Proposal.objects.filter(kind=Proposal.Kind.JOINT)
+    joint = Proposal.objects.filter(kind=Proposal.Kind.COSIGNED)
     assert 0.15 * N <= joint.count() <= 0.35 * N
-    for proposal in Proposal.objects.prefetch_related("signers"):
-        positions = sorted(s.position for s in proposal.signers.all())
+    for proposal in Proposal.objects.prefetch_related("proposer_list"):
+        positions = sorted(s.position for s in proposal.proposer_list.all())
         assert positions == list(range(len(positions)))
-        if proposal.kind == Proposal.Kind.JOINT:
+        if proposal.kind == Proposal.Kind.COSIGNED:
             assert 2 <= len(positions) <= 5
         else:
             assert len(positions) == 1
     assert (
-        not ProposalSigner.objects.filter(
+        not ProposalProposer.objects.filter(
             proposal__state=State.AWAITING_COSIGNERS, status="pending"
         )
         .filter(position=0)
@@ -154,7 +154,7 @@ def test_receipts_are_one_per_letter_and_proposer_and_mostly_satisfied(generated
     pairs = list(receipts.values_list("letter", "proposer"))
     assert len(set(pairs)) == len(pairs)
     expected = sum(
-        letter.assignment.proposal.signers.count()
+        letter.assignment.proposal.proposer_list.count()
         for letter in ReplyLetter.objects.select_related("assignment__proposal")
     )
     assert len(pairs) == expected

@@ -18,7 +18,7 @@ from proposals.models import (
     CoOpinion,
     Event,
     Proposal,
-    ProposalSigner,
+    ProposalProposer,
 )
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -64,7 +64,7 @@ def make_assigned(world, number, lead_acknowledged=True, reply_due=None, opinion
         review_outcome=Proposal.ReviewOutcome.ACCEPT,
         handling_mode=Proposal.HandlingMode.JOINT,
     )
-    ProposalSigner.objects.create(proposal=proposal, proposer=world.zhanghua_proposer, position=0)
+    ProposalProposer.objects.create(proposal=proposal, proposer=world.zhanghua_proposer, position=0)
     now = timezone.now()
     lead = Assignment.objects.create(
         proposal=proposal,
@@ -91,7 +91,7 @@ def send_opinion(world, attachment=None):
         title="重庆市梁平区经济和信息化委员会关于第069号提案的会办意见",
         body="支持创建国家级高新区。",
         doc_number="梁平经信函〔2022〕12号",
-        signer="王局长",
+        signatory="王局长",
         attachment=attachment,
     )
 
@@ -454,7 +454,7 @@ def test_an_attachment_over_10_mb_is_refused(client, world):
 def test_an_opinion_without_text_keeps_what_was_typed(client, world):
     client.force_login(world.jxw)
     response = client.post(
-        reverse("proposals:opinion", args=[world.co.pk]), opinion_data(body="", signer="王局长")
+        reverse("proposals:opinion", args=[world.co.pk]), opinion_data(body="", signatory="王局长")
     )
     assert response.status_code == 200
     assert response.context["form"].errors["body"]
@@ -568,7 +568,7 @@ def test_the_lead_unit_records_a_contact(client, world):
     assert response.status_code == 200
     response = client.post(reverse("proposals:contact", args=[world.lead.pk]), contact_data())
     assert response.status_code == 302
-    record = ContactRecord.objects.get()
+    record = ContactRecord.objects.exclude(summary="面商").get()
     assert (record.assignment, record.method, record.leader_took_part) == (
         world.lead,
         "meeting",
@@ -579,13 +579,14 @@ def test_the_lead_unit_records_a_contact(client, world):
 
 
 def test_a_co_unit_records_a_contact_too(client, world):
+    Assignment.objects.filter(pk=world.co.pk).update(acknowledged_at=timezone.now())
     client.force_login(world.jxw)
     response = client.post(
         reverse("proposals:contact", args=[world.co.pk]),
         contact_data(method="phone", leader_took_part=""),
     )
     assert response.status_code == 302
-    record = ContactRecord.objects.get()
+    record = ContactRecord.objects.exclude(summary="面商").get()
     assert (record.assignment, record.method, record.leader_took_part) == (
         world.co,
         "phone",
@@ -604,7 +605,7 @@ def test_a_contact_in_the_future_is_refused_next_to_the_date(client, world):
         tr("The date of a contact cannot be in the future.")
     ]
     assert "当面听取意见。" in page(response)
-    assert not ContactRecord.objects.exists()
+    assert not ContactRecord.objects.exclude(summary="面商").exists()
 
 
 def test_a_contact_needs_a_known_method(client, world):
@@ -614,7 +615,7 @@ def test_a_contact_needs_a_known_method(client, world):
     )
     assert response.status_code == 200
     assert response.context["form"].errors["method"]
-    assert not ContactRecord.objects.exists()
+    assert not ContactRecord.objects.exclude(summary="面商").exists()
 
 
 def test_a_returned_assignment_records_no_contact(client, world):
@@ -623,14 +624,14 @@ def test_a_returned_assignment_records_no_contact(client, world):
     response = client.post(reverse("proposals:contact", args=[world.co.pk]), contact_data())
     assert response.status_code == 200
     assert shows(response, tr("This assignment is no longer active."))
-    assert not ContactRecord.objects.exists()
+    assert not ContactRecord.objects.exclude(summary="面商").exists()
 
 
 def test_a_proposer_cannot_record_contacts(client, world):
     client.force_login(world.zhanghua)
     response = client.post(reverse("proposals:contact", args=[world.lead.pk]), contact_data())
     assert response.status_code == 403
-    assert not ContactRecord.objects.exists()
+    assert not ContactRecord.objects.exclude(summary="面商").exists()
 
 
 # --- the permission matrix -----------------------------------------------------------------------
@@ -692,3 +693,13 @@ def test_every_view_answers_every_role_as_designed(client, world, view, role, st
     assert response.status_code == status
     if status == 302 and role == "anonymous":
         assert response.url.startswith(reverse("login"))
+
+
+def test_contacts_are_recorded_after_acknowledging(client, world):
+    client.force_login(world.jxw)
+    response = client.post(
+        reverse("proposals:contact", args=[world.co.pk]), contact_data(method="phone")
+    )
+    assert response.status_code == 200
+    assert "签收" in response.content.decode()
+    assert not ContactRecord.objects.filter(assignment=world.co).exists()

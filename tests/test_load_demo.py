@@ -11,7 +11,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import Membership, User
-from proposals.demo_seed import seed_paragraphs
+from demo.seed import seed_paragraphs
 from proposals.models import Assignment, Event, Proposal
 from replies.models import ReplyLetter
 
@@ -131,7 +131,7 @@ def test_the_069_letter_is_signed_sent_published_and_answered(letter):
     }
     publication = letter.publications.get()
     assert (publication.version, publication.title, publication.text) == (1, TITLE, letter.body)
-    assert publication.withdrawn_at is None
+    assert publication.ended_at is None
     receipt = letter.receipts.get()
     assert receipt.proposer.name == "张华"
     assert (receipt.attitude, receipt.result, receipt.channel) == (
@@ -147,7 +147,7 @@ def test_the_069_proposal_was_handled_jointly_by_four_units(letter):
     assert proposal.title == "关于加快创建国家级高新区的建议"
     assert proposal.state == Proposal.State.CLOSED
     assert proposal.handling_mode == Proposal.HandlingMode.JOINT
-    first = proposal.signers.get()
+    first = proposal.proposer_list.get()
     assert (first.proposer.name, first.position) == ("张华", 0)
     assignments = {a.unit.short_name: a for a in proposal.assignments.select_related("unit")}
     assert assignments["区科技局"].role == Assignment.Role.LEAD
@@ -218,7 +218,7 @@ def test_every_screen_has_something(demo):
     assert published.exclude(assignment__unit__short_name="区科技局").count() >= 2
     assert published.filter(disclosure=ReplyLetter.Disclosure.SUMMARY).exists()
     assert letters.filter(disclosure=ReplyLetter.Disclosure.NONE).exists()
-    joint = Proposal.objects.filter(signers__proposer__name="张华", signers__position=1)
+    joint = Proposal.objects.filter(proposer_list__proposer__name="张华", proposer_list__position=1)
     assert joint.exists()
     assert Proposal.objects.get(state="rejected").rejection_reason.label == "个人事务"
     assert Proposal.objects.get(state="merged").merged_into.number == 69

@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
+from core.workflow import Refused
 from proposals import services
-from proposals.models import Proposal, ProposalSigner, Session
-from proposals.services import Refused
+from proposals.models import Proposal, ProposalProposer, Session
 
 State = Proposal.State
 THREADS = 8
@@ -25,8 +25,9 @@ def make_submitted(world, count, session=None):
         )
         for i in range(count)
     ]
-    ProposalSigner.objects.bulk_create(
-        ProposalSigner(proposal=p, proposer=world.zhanghua_proposer, position=0) for p in proposals
+    ProposalProposer.objects.bulk_create(
+        ProposalProposer(proposal=p, proposer=world.zhanghua_proposer, position=0)
+        for p in proposals
     )
     return proposals
 

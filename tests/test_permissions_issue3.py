@@ -16,10 +16,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from proposals import services
-from proposals.models import Assignment, CoOpinion, Event, Proposal, ProposalSigner
+from proposals.models import Assignment, CoOpinion, Event, Proposal, ProposalProposer
 
 State = Proposal.State
-Status = ProposalSigner.Status
+Status = ProposalProposer.Status
 
 ROLES = ("tiwei", "kjj", "kjj_leader", "jxw", "outsider", "zhanghua", "lisi", "anonymous")
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -45,12 +45,12 @@ def make_proposal(world, state, number=None, cosigners=(), title="关于完善�
         suggestions="建议",
         category=world.category,
         state=state,
-        kind=Proposal.Kind.JOINT if cosigners else Proposal.Kind.INDIVIDUAL,
+        kind=Proposal.Kind.COSIGNED if cosigners else Proposal.Kind.INDIVIDUAL,
         submitted_at=None if state == State.DRAFT else timezone.now(),
     )
-    ProposalSigner.objects.create(proposal=proposal, proposer=world.zhanghua_proposer, position=0)
+    ProposalProposer.objects.create(proposal=proposal, proposer=world.zhanghua_proposer, position=0)
     for position, (proposer, status) in enumerate(cosigners, start=1):
-        ProposalSigner.objects.create(
+        ProposalProposer.objects.create(
             proposal=proposal, proposer=proposer, position=position, status=status
         )
     return proposal
@@ -363,7 +363,7 @@ def test_the_proposal_page_does_not_present_a_declined_co_signer_as_a_proposer(c
     proposal = declined(world)
     client.force_login(world.tiwei)
     html = client.get(reverse("proposals:detail", args=[proposal.pk])).content.decode()
-    signers = html.split('<ol class="signers">', 1)[1].split("</ol>", 1)[0]
+    signers = html.split('<ol class="proposers">', 1)[1].split("</ol>", 1)[0]
     assert "张华" in signers
     with translation.override("zh-hans"):
         declined_label = str(Status.DECLINED.label)

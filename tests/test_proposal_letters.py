@@ -44,10 +44,12 @@ def test_other_units_and_proposers_see_neither_the_draft_nor_its_history(client,
 
 
 def test_the_page_shows_receipts_to_the_units_and_each_proposer_their_own(client, world):
-    from proposals.models import CoOpinion, ProposalSigner
+    from proposals.models import CoOpinion, ProposalProposer
     from replies.models import Receipt
 
-    ProposalSigner.objects.create(proposal=world.proposal, proposer=world.lisi_proposer, position=1)
+    ProposalProposer.objects.create(
+        proposal=world.proposal, proposer=world.lisi_proposer, position=1
+    )
     CoOpinion.objects.create(
         assignment=world.co, title="意见", body="意见", sent_at=world.co.assigned_at
     )
@@ -66,5 +68,6 @@ def test_the_page_shows_receipts_to_the_units_and_each_proposer_their_own(client
     assert "李四的私人意见" in page(client, world, "tiwei").content.decode()
     assert "李四的私人意见" in page(client, world, "kjj").content.decode()
     mine = page(client, world, "zhanghua")
-    assert [r.proposer for r in mine.context["receipts"]] == [world.zhanghua_proposer]
+    (section,) = mine.context["sections"]
+    assert [r.proposer for r in section["receipts"]] == [world.zhanghua_proposer]
     assert "李四的私人意见" not in mine.content.decode()

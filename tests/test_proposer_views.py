@@ -5,10 +5,10 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from accounts.models import Proposer
-from proposals.models import Event, Proposal, ProposalSigner, Session
+from proposals.models import Event, Proposal, ProposalProposer, Session
 
 State = Proposal.State
-Status = ProposalSigner.Status
+Status = ProposalProposer.Status
 
 
 @pytest.fixture
@@ -26,14 +26,14 @@ def make_proposal(world, state=State.DRAFT, first=None, cosigners=(), **fields):
         suggestions=fields.pop("suggestions", "建议"),
         category=world.category,
         state=state,
-        kind=Proposal.Kind.JOINT if cosigners else Proposal.Kind.INDIVIDUAL,
+        kind=Proposal.Kind.COSIGNED if cosigners else Proposal.Kind.INDIVIDUAL,
         **fields,
     )
-    ProposalSigner.objects.create(
+    ProposalProposer.objects.create(
         proposal=proposal, proposer=first or world.zhanghua_proposer, position=0
     )
     for position, proposer in enumerate(cosigners, start=1):
-        ProposalSigner.objects.create(
+        ProposalProposer.objects.create(
             proposal=proposal, proposer=proposer, position=position, status=Status.PENDING
         )
     return proposal
@@ -68,7 +68,7 @@ def test_my_proposals_lists_every_proposal_the_proposer_signed_newest_first(worl
     cosigned = make_proposal(
         world, state=State.SUBMITTED, first=world.lisi_proposer, title="李四的提案"
     )
-    ProposalSigner.objects.create(
+    ProposalProposer.objects.create(
         proposal=cosigned, proposer=world.zhanghua_proposer, position=1, status=Status.CONFIRMED
     )
     make_proposal(world, first=world.lisi_proposer, title="与我无关的提案")
@@ -101,7 +101,7 @@ def test_my_proposals_shows_the_cosign_requests_waiting_for_the_proposer(world, 
 
 def test_a_request_already_answered_is_not_shown_again(world, client):
     proposal = make_proposal(world, state=State.AWAITING_COSIGNERS, cosigners=[world.lisi_proposer])
-    proposal.signers.filter(position=1).update(status=Status.CONFIRMED)
+    proposal.proposer_list.filter(position=1).update(status=Status.CONFIRMED)
     client.force_login(world.lisi)
     assert list(client.get(reverse("proposals:mine")).context["cosign_requests"]) == []
 
@@ -180,12 +180,12 @@ def test_a_member_saves_a_joint_draft(world, client):
     assert response["Location"] == proposal.get_absolute_url()
     assert messages_of(response) == ["The draft was saved."]
     assert proposal.state == State.DRAFT
-    assert proposal.kind == Proposal.Kind.JOINT
+    assert proposal.kind == Proposal.Kind.COSIGNED
     assert proposal.created_by == world.zhanghua
     assert proposal.session == world.session
     assert not proposal.on_paper
     assert set(proposal.suggested_units.all()) == {world.kjj_unit, world.jxw_unit}
-    signers = list(proposal.signers.order_by("position"))
+    signers = list(proposal.proposer_list.order_by("position"))
     assert [(s.proposer, s.position, s.status) for s in signers] == [
         (world.zhanghua_proposer, 0, Status.CONFIRMED),
         (world.lisi_proposer, 1, Status.PENDING),
@@ -308,8 +308,8 @@ def test_the_first_proposer_edits_a_draft_and_changes_its_cosigners(world, clien
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.title == "改过的案由"
-    assert draft.kind == Proposal.Kind.JOINT
-    assert [(s.proposer, s.position) for s in draft.signers.order_by("position")] == [
+    assert draft.kind == Proposal.Kind.COSIGNED
+    assert [(s.proposer, s.position) for s in draft.proposer_list.order_by("position")] == [
         (world.zhanghua_proposer, 0),
         (world.lisi_proposer, 1),
     ]
@@ -322,7 +322,7 @@ def test_removing_every_cosigner_makes_the_draft_individual(world, client):
     client.post(reverse("proposals:edit", args=[draft.pk]), proposal_data(world))
     draft.refresh_from_db()
     assert draft.kind == Proposal.Kind.INDIVIDUAL
-    assert draft.signers.count() == 1
+    assert draft.proposer_list.count() == 1
 
 
 def test_editing_and_submitting_sends_the_draft_to_review(world, client):
@@ -433,7 +433,7 @@ def test_a_cosigner_declines(world, client):
     client.force_login(world.lisi)
     response = client.post(reverse("proposals:cosign", args=[proposal.pk]), {"decision": "decline"})
     assert messages_of(response) == ["You declined to co-sign the proposal."]
-    assert proposal.signers.get(position=1).status == Status.DECLINED
+    assert proposal.proposer_list.get(position=1).status == Status.DECLINED
 
 
 def test_answering_twice_is_refused(world, client):
@@ -446,7 +446,7 @@ def test_answering_twice_is_refused(world, client):
     client.post(url, {"decision": "confirm"})
     response = client.post(url, {"decision": "decline"})
     assert messages_of(response)[-1] == "You have already answered."
-    assert proposal.signers.get(proposer=world.lisi_proposer).status == Status.CONFIRMED
+    assert proposal.proposer_list.get(proposer=world.lisi_proposer).status == Status.CONFIRMED
 
 
 def test_a_cosign_without_a_decision_changes_nothing(world, client):
@@ -454,7 +454,7 @@ def test_a_cosign_without_a_decision_changes_nothing(world, client):
     client.force_login(world.lisi)
     response = client.post(reverse("proposals:cosign", args=[proposal.pk]), {"decision": "maybe"})
     assert messages_of(response) == ["Choose whether to co-sign the proposal."]
-    assert proposal.signers.get(position=1).status == Status.PENDING
+    assert proposal.proposer_list.get(position=1).status == Status.PENDING
 
 
 def test_the_first_proposer_cannot_cosign(world, client):
@@ -474,7 +474,7 @@ def test_cosign_answers_get_with_405_and_strangers_with_404_or_403(world, client
     assert client.post(url, {"decision": "confirm"}).status_code == 404
     client.force_login(world.kjj)
     assert client.post(url, {"decision": "confirm"}).status_code == 403
-    assert proposal.signers.get(position=1).status == Status.PENDING
+    assert proposal.proposer_list.get(position=1).status == Status.PENDING
 
 
 # --- withdraw --------------------------------------------------------------------------------

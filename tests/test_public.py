@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import Proposer, Unit, User
-from proposals.demo_seed import SUMMARY_047
+from demo.seed import SUMMARY_047
 from proposals.models import Assignment, Category, Proposal, Session
 from replies import services
 from replies.models import Publication, ReplyLetter
@@ -60,11 +60,12 @@ def publish_many(count, unit_name="区教委", first_day=datetime.date(2023, 3, 
             category=category,
             state=Proposal.State.REPLIED,
         )
-        proposal.signers.create(proposer=proposer)
+        proposal.proposer_list.create(proposer=proposer)
         assignment = Assignment.objects.create(proposal=proposal, unit=unit, assigned_at=when)
         letter = ReplyLetter.objects.create(
             assignment=assignment,
             state=ReplyLetter.State.PUBLISHED,
+            is_public=True,
             title=f"{unit.name}关于第{first_number + i}号提案的答复函",
             salutation="王芳委员：",
             body="现答复如下：正在研究。",
@@ -125,11 +126,16 @@ def test_a_summary_letter_shows_the_summary_not_the_body(client, demo):
     assert "屋面漏水" not in html
 
 
-def test_a_corrected_reply_says_when(client, demo):
-    html = client.get(f"/replies/{letter_of(31).pk}/").content.decode()
-    assert "2022-07-12更正" in html
+def test_a_reply_corrected_for_typing_errors_says_so_and_keeps_the_signed_version(client, demo):
+    letter = letter_of(31)
+    html = client.get(f"/replies/{letter.pk}/").content.decode()
+    assert "更正说明：将“县、乡、村”更正为“区、镇、村”，更正于2022年7月12日。" in html
     assert "区、镇、村" in html
-    assert "县、乡、村" not in html
+    signed = f"/replies/{letter.pk}/versions/1/"
+    assert signed in html
+    original = client.get(signed).content.decode()
+    assert "县、乡、村" in original
+    assert "此答复函已经" in original
 
 
 def test_the_print_view_is_the_letter_alone(client, letter):
@@ -149,7 +155,7 @@ def test_an_unpublished_letter_is_not_found(client, demo, number):
 
 
 def test_a_withdrawn_reply_is_gone_from_every_public_page(client, letter, tiwei):
-    services.withdraw_publication(letter, tiwei, "数据待核实")
+    services.unpublish(letter, tiwei, "数据待核实")
     assert client.get(f"/replies/{letter.pk}/").status_code == 404
     assert client.get(f"/replies/{letter.pk}/print/").status_code == 404
     assert TITLE not in client.get("/").content.decode()
@@ -162,9 +168,10 @@ def test_a_published_letter_marked_not_public_is_not_found(client, letter):
     assert TITLE not in client.get("/").content.decode()
 
 
-def test_a_letter_whose_latest_publication_is_withdrawn_is_not_found(client, letter):
-    letter.publications.update(withdrawn_at=timezone.now())
+def test_a_letter_off_the_site_is_not_found_nor_its_versions(client, letter):
+    ReplyLetter.objects.filter(pk=letter.pk).update(is_public=False)
     assert client.get(f"/replies/{letter.pk}/").status_code == 404
+    assert client.get(f"/replies/{letter.pk}/versions/1/").status_code == 404
 
 
 def test_public_pages_take_no_posts(client, letter):
@@ -247,7 +254,7 @@ def test_the_column_answers_304_when_nothing_changed(client, demo):
 
 def test_the_column_changes_when_a_reply_is_withdrawn(client, letter, tiwei):
     first = client.get("/")
-    services.withdraw_publication(letter, tiwei, "数据待核实")
+    services.unpublish(letter, tiwei, "数据待核实")
     again = client.get("/", HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 200
     assert again["ETag"] != first["ETag"]
@@ -259,12 +266,10 @@ def test_the_reply_answers_304_until_it_is_corrected(client, letter, tiwei):
     first = client.get(url)
     assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
     assert client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 304
-    services.correct(
-        letter, tiwei, "更正笔误", text=letter.body.replace("2800余万元", "2900余万元")
-    )
+    services.correct_typo(letter, tiwei, "更正笔误", text=letter.body.replace("创建", "创设", 1))
     corrected = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
     assert corrected.status_code == 200
-    assert "2900余万元" in corrected.content.decode()
+    assert "创设" in corrected.content.decode()
 
 
 def test_the_feed_is_atom_and_lists_the_069_reply(client, letter):

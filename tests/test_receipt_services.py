@@ -8,12 +8,15 @@ from django.utils import timezone, translation
 
 from accounts import sms
 from accounts.models import Notification, Proposer
+from core.workflow import Refused
 from proposals import deadlines
 from proposals import services as proposal_services
-from proposals.models import Assignment, Event, Proposal, ProposalSigner
-from proposals.services import Refused
+from proposals.models import Assignment, Event, Proposal, ProposalProposer
 from replies import services
+from replies import services as reply_services
 from replies.models import Receipt, ReplyLetter
+
+from .conftest import contact
 
 Rating = Receipt.Rating
 State = Proposal.State
@@ -38,7 +41,7 @@ def handling_proposal(world, number, title="关于完善社区养老服务的建
         submitted_at=now,
     )
     for position, proposer in enumerate(proposers or [world.zhanghua_proposer]):
-        ProposalSigner.objects.create(proposal=proposal, proposer=proposer, position=position)
+        ProposalProposer.objects.create(proposal=proposal, proposer=proposer, position=position)
     Assignment.objects.create(
         proposal=proposal,
         unit=world.kjj_unit,
@@ -54,6 +57,7 @@ def send_reply(world, assignment, body="一、总体情况\n区科技局已将�
     """Draft, sign and send the unit's reply letter of the proposal's current round."""
     letter = services.start_draft(assignment, world.kjj)
     services.save_draft(letter, world.kjj, body=letter.body + body, result_class="B")
+    contact(assignment, world.kjj)
     services.submit_for_signoff(letter, world.kjj, outstanding_reason="协办意见已电话反馈")
     services.sign(letter, world.kjj_leader)
     return services.send(letter, world.kjj)
@@ -99,7 +103,9 @@ def english():
 @pytest.fixture
 def letter(world):
     """The reply to 069, sent to 张华 and the co-signer 李四."""
-    ProposalSigner.objects.create(proposal=world.proposal, proposer=world.lisi_proposer, position=1)
+    ProposalProposer.objects.create(
+        proposal=world.proposal, proposer=world.lisi_proposer, position=1
+    )
     return send_reply(world, world.lead)
 
 
@@ -246,7 +252,8 @@ def test_staff_enter_a_paper_receipt_and_are_recorded_as_entering_it(zhang, li, 
 
 def test_a_co_signer_gives_a_separate_receipt(zhang, li, world):
     rate(zhang, attitude=Rating.SATISFIED, result=Rating.SATISFIED)
-    receipts, missing, dissatisfied, _over = proposal_services.receipt_status(world.proposal)
+    status = reply_services.receipt_status(world.proposal)
+    receipts, missing, dissatisfied = status.receipts, status.missing, status.dissatisfied
     assert {r.proposer.name for r in receipts} == {"张华", "李四"}
     assert [r.proposer.name for r in missing] == ["李四"]
     rate(li, attitude=Rating.BASICALLY, result=Rating.DISSATISFIED, opinion="进度太慢")
@@ -254,7 +261,8 @@ def test_a_co_signer_gives_a_separate_receipt(zhang, li, world):
     li.refresh_from_db()
     assert (zhang.result, zhang.opinion) == ("satisfied", "")
     assert (li.result, li.opinion) == ("dissatisfied", "进度太慢")
-    _r, missing, dissatisfied, _over = proposal_services.receipt_status(world.proposal)
+    status = reply_services.receipt_status(world.proposal)
+    missing, dissatisfied = status.missing, status.dissatisfied
     assert missing == [] and [r.proposer.name for r in dissatisfied] == ["李四"]
 
 
@@ -263,7 +271,7 @@ def test_proposers_of_a_merged_proposal_get_their_own_receipt(world):
         session=world.session, title="并案提案", state=State.MERGED, merged_into=world.proposal
     )
     wang = Proposer.objects.create(name="王五", email="wangwu@example.org")
-    ProposalSigner.objects.create(proposal=merged, proposer=wang, position=0)
+    ProposalProposer.objects.create(proposal=merged, proposer=wang, position=0)
     letter = send_reply(world, world.lead)
     receipt = receipt_of(letter, wang)
     assert services.receipt_from_token(services.receipt_token(receipt)) == receipt
@@ -342,7 +350,8 @@ def test_rehandling_opens_round_two_with_a_new_lead_assignment(zhang, li, world)
     # The round-1 link still shows what was said then; the round-2 link takes a new answer.
     assert services.receipt_from_token(services.receipt_token(zhang)).is_dissatisfied
     rate(new, attitude=Rating.SATISFIED, result=Rating.SATISFIED)
-    receipts, missing, dissatisfied, _over = proposal_services.receipt_status(world.proposal)
+    status = reply_services.receipt_status(world.proposal)
+    receipts, missing, dissatisfied = status.receipts, status.missing, status.dissatisfied
     assert {r.letter.round for r in receipts} == {2}
     assert [r.proposer.name for r in missing] == ["李四"] and dissatisfied == []
 
@@ -356,16 +365,16 @@ def test_rehandling_may_go_to_another_unit(zhang, world):
 def test_closing_waits_for_receipts_unless_the_period_passed_or_staff_explain(world):
     proposal = handling_proposal(world, 72)
     letter = send_reply(world, lead_of(proposal))
-    refused(proposal_services.close, proposal, world.tiwei, match="张华")
-    refused(proposal_services.close, proposal, world.kjj)
+    refused(reply_services.close, proposal, world.tiwei, match="张华")
+    refused(reply_services.close, proposal, world.kjj)
     proposal.refresh_from_db()
     assert proposal.state == State.REPLIED
     # The receipt period (working days after sending) passes: it may close without a word.
     ReplyLetter.objects.filter(pk=letter.pk).update(
         sent_at=timezone.now() - datetime.timedelta(days=60)
     )
-    assert proposal_services.closable(proposal) == (True, "")
-    proposal_services.close(proposal, world.tiwei)
+    assert reply_services.receipt_status(proposal).closable
+    reply_services.close(proposal, world.tiwei)
     proposal.refresh_from_db()
     assert proposal.state == State.CLOSED and proposal.closed_at
 
@@ -374,8 +383,8 @@ def test_closing_a_proposal_with_a_missing_or_dissatisfied_receipt_needs_an_expl
     zhang, world
 ):
     rate(zhang, attitude=Rating.DISSATISFIED, opinion="不满意")
-    refused(proposal_services.close, world.proposal, world.tiwei, match="张华")
-    proposal_services.close(world.proposal, world.tiwei, "经协商，提案人同意办结")
+    refused(reply_services.close, world.proposal, world.tiwei, match="张华")
+    reply_services.close(world.proposal, world.tiwei, "经协商，提案人同意办结")
     world.proposal.refresh_from_db()
     assert world.proposal.state == State.CLOSED
     event = Event.objects.get(proposal=world.proposal, verb="closed")
@@ -389,12 +398,10 @@ def test_bulk_close_closes_all_or_none(world):
     rate(receipt_of(send_reply(world, lead_of(also_ready)), world.zhanghua_proposer))
     waiting = handling_proposal(world, 75, title="关于改善农村道路的建议")
     send_reply(world, lead_of(waiting))
-    refused(
-        proposal_services.bulk_close, [ready, also_ready, waiting], world.tiwei, match="第075号"
-    )
+    refused(reply_services.bulk_close, [ready, also_ready, waiting], world.tiwei, match="第075号")
     states = set(Proposal.objects.filter(number__in=[73, 74, 75]).values_list("state", flat=True))
     assert states == {State.REPLIED}
-    proposal_services.bulk_close([ready, also_ready], world.tiwei)
+    reply_services.bulk_close([ready, also_ready], world.tiwei)
     assert set(Proposal.objects.filter(number__in=[73, 74]).values_list("state", flat=True)) == {
         State.CLOSED
     }

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 
-from proposals.models import ProposalSigner
+from proposals.models import ProposalProposer
 from replies import services
 from replies.models import Receipt, ReplyLetter
 
@@ -43,7 +43,9 @@ def client(client):
 
 @pytest.fixture
 def letter(world):
-    ProposalSigner.objects.create(proposal=world.proposal, proposer=world.lisi_proposer, position=1)
+    ProposalProposer.objects.create(
+        proposal=world.proposal, proposer=world.lisi_proposer, position=1
+    )
     return send_reply(world, world.lead, body="一、总体情况\n区科技局已将创建工作纳入规划。")
 
 
@@ -240,7 +242,9 @@ def test_an_expired_link_is_a_410_naming_the_day_and_whom_to_contact(client, zha
 
 
 def test_a_link_of_a_letter_not_sent_is_invalid(client, zhang):
-    ReplyLetter.objects.filter(pk=zhang.letter_id).update(state=ReplyLetter.State.DRAFT)
+    ReplyLetter.objects.filter(pk=zhang.letter_id).update(
+        state=ReplyLetter.State.DRAFT, sent_at=None
+    )
     assert client.get(url(zhang)).status_code == 404
 
 

@@ -1,12 +1,11 @@
 """The reply-letter workflow: drafting, sign-off, sending, publishing, and what each refuses."""
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.utils import timezone, translation
 
 from accounts.models import Notification, Proposer, Unit
-from proposals.models import CoOpinion, Event, Proposal, ProposalSigner
-from proposals.services import Refused
+from core.workflow import Refused
+from proposals.models import CoOpinion, Event, Proposal, ProposalProposer
 from replies import services
 from replies.models import DocNumberSequence, Publication, Receipt, ReplyLetter
 
@@ -76,9 +75,11 @@ def test_a_draft_is_prefilled_from_the_case(world, offices):
 
 
 def test_a_joint_proposal_is_addressed_to_every_proposer_and_a_collective_by_name(world):
-    ProposalSigner.objects.create(proposal=world.proposal, proposer=world.lisi_proposer, position=1)
+    ProposalProposer.objects.create(
+        proposal=world.proposal, proposer=world.lisi_proposer, position=1
+    )
     party = Proposer.objects.create(name="民盟梁平区委", kind=Proposer.Kind.PARTY)
-    ProposalSigner.objects.create(proposal=world.proposal, proposer=party, position=2)
+    ProposalProposer.objects.create(proposal=world.proposal, proposer=party, position=2)
     letter = services.start_draft(world.lead, world.kjj)
     assert letter.salutation == "张华、李四委员、民盟梁平区委："
     assert letter.body.startswith("你们提出的")
@@ -176,7 +177,9 @@ def test_only_a_leader_of_the_issuing_unit_signs(world):
 
 
 def test_sending_asks_every_proposer_for_a_receipt_and_marks_the_proposal_replied(world):
-    ProposalSigner.objects.create(proposal=world.proposal, proposer=world.lisi_proposer, position=1)
+    ProposalProposer.objects.create(
+        proposal=world.proposal, proposer=world.lisi_proposer, position=1
+    )
     merged = Proposal.objects.create(
         session=world.session,
         title="并案提案",
@@ -184,7 +187,7 @@ def test_sending_asks_every_proposer_for_a_receipt_and_marks_the_proposal_replie
         merged_into=world.proposal,
     )
     wang = Proposer.objects.create(name="王五", phone="13900000071")
-    ProposalSigner.objects.create(proposal=merged, proposer=wang, position=0)
+    ProposalProposer.objects.create(proposal=merged, proposer=wang, position=0)
     letter = signed(world)
     services.send(letter, world.kjj)
     letter.refresh_from_db()
@@ -208,13 +211,14 @@ def test_an_unsigned_letter_cannot_be_sent_or_published(world):
     assert letter.state == State.DRAFT
 
 
-def test_publishing_needs_the_permission_and_follows_the_disclosure(world):
+def test_a_unit_publishes_its_own_letters_only_where_the_committee_granted_it(world):
     letter = signed(world)
     services.send(letter, world.kjj)
     refused(services.publish, letter, world.kjj, match="may not publish")
-    world.kjj.user_permissions.add(Permission.objects.get(codename="publish_replyletter"))
-    kjj = type(world.kjj).objects.get(pk=world.kjj.pk)
-    services.publish(letter, kjj)
+    Unit.objects.filter(pk=world.kjj_unit.pk).update(publishes_own_replies=True)
+    letter = ReplyLetter.objects.get(pk=letter.pk)
+    refused(services.publish, letter, world.jxw, match="may not publish")
+    services.publish(letter, world.kjj)
     letter.refresh_from_db()
     assert letter.state == State.PUBLISHED
     publication = Publication.objects.get(letter=letter)
@@ -245,20 +249,21 @@ def test_a_not_public_letter_is_refused_with_its_reason(world):
     assert not Publication.objects.exists()
 
 
-def test_correction_and_withdrawal_keep_every_version(world):
+def test_a_typo_correction_and_unpublishing_keep_every_version(world):
     letter = signed(world)
     services.send(letter, world.kjj)
     services.publish(letter, world.tiwei)
-    services.correct(letter, world.tiwei, "更正错别字", text="更正后的正文")
-    assert services.current_publication(letter).text == "更正后的正文"
-    assert services.current_publication(letter).version == 2
-    services.withdraw_publication(letter, world.tiwei, "应提案人要求撤回")
+    corrected = letter.body.replace("正文", "全文")
+    services.correct_typo(letter, world.tiwei, "更正错别字", text=corrected)
+    current = services.current_publication(letter)
+    assert (current.text, current.version, current.kind) == (corrected, 2, Publication.Kind.TYPO)
+    services.unpublish(letter, world.tiwei, "应提案人要求撤回")
     letter.refresh_from_db()
-    assert letter.state == State.WITHDRAWN
+    assert letter.state == State.UNPUBLISHED and not letter.is_public
     assert services.current_publication(letter) is None
     assert Publication.objects.filter(letter=letter).count() == 2
     verbs = list(Event.objects.filter(object_id=letter.pk).values_list("verb", flat=True))
-    assert {"reply_published", "reply_corrected", "reply_withdrawn"} <= set(verbs)
+    assert {"reply_published", "reply_typo_corrected", "reply_unpublished"} <= set(verbs)
 
 
 def test_the_signer_sees_changes_since_the_revision_they_last_read(world):

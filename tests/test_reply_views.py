@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Unit
-from proposals.models import Assignment, CoOpinion, Proposal, ProposalSigner
+from proposals.models import Assignment, CoOpinion, Proposal, ProposalProposer
 from replies import services
 from replies.models import Publication, Receipt, ReplyLetter, ReplyRevision
-from replies.views import body_diff
+from replies.views.letters import body_diff
 
 from .conftest import make_user
 
@@ -127,8 +127,8 @@ def test_the_seed_path_works_through_the_screens(world, client):
 
     # kjj_leader finds it in the queue, reads it (first submission) and sends it back.
     client.force_login(world.kjj_leader)
-    assert url("review", letter.pk) in html(client.get(url("signoff_queue")))
-    response = client.get(url("review", letter.pk))
+    assert url("signoff", letter.pk) in html(client.get(url("signoff_queue")))
+    response = client.get(url("signoff", letter.pk))
     assert response.context["previous"] is None
     assert "一是拟出台国家高新区方案。" in html(response)
     client.post(url("send_back", letter.pk), {"comment": "第二部分请补充具体数据"})
@@ -144,7 +144,7 @@ def test_the_seed_path_works_through_the_screens(world, client):
 
     # The leader sees what changed, and signs.
     client.force_login(world.kjj_leader)
-    response = client.get(url("review", letter.pk))
+    response = client.get(url("signoff", letter.pk))
     assert response.context["previous"].number == 1
     assert "<ins>累计兑付创新奖扶资金2800余万元。</ins>" in html(response)
     response = client.post(url("sign", letter.pk))
@@ -287,11 +287,13 @@ def test_only_the_legal_buttons_are_shown(world, client):
     client.force_login(world.kjj_leader)
     response = client.get(url("detail", letter.pk))
     assert response.context["actions"]["sign"] and response.context["actions"]["send_back"]
-    assert url("sign", letter.pk) in html(response)
+    assert url("signoff", letter.pk) in html(response)
     client.force_login(world.tiwei)
     response = client.get(url("detail", letter.pk))
-    assert not any(v for k, v in response.context["actions"].items() if k != "pdf")
-    assert url("sign", letter.pk) not in html(response)
+    assert not any(
+        v for k, v in response.context["actions"].items() if k not in ("pdf", "pending_correction")
+    )
+    assert url("signoff", letter.pk) not in html(response)
 
 
 def test_a_drafter_sees_outstanding_co_opinions(world, client):
@@ -338,7 +340,7 @@ def test_the_proposers_of_a_merged_proposal_see_the_reply(world, client):
     merged = Proposal.objects.create(
         session=world.session, title="并案提案", state="merged", merged_into=world.proposal
     )
-    ProposalSigner.objects.create(proposal=merged, proposer=world.lisi_proposer, position=0)
+    ProposalProposer.objects.create(proposal=merged, proposer=world.lisi_proposer, position=0)
     letter = sent(world)
     client.force_login(world.lisi)
     assert client.get(url("detail", letter.pk)).status_code == 200
@@ -362,7 +364,19 @@ def test_anonymous_users_are_sent_to_login(world, client):
 
 
 @pytest.mark.parametrize(
-    "name", ["submit", "sign", "send_back", "reopen", "send", "publish", "correct", "withdraw"]
+    "name",
+    [
+        "submit",
+        "sign",
+        "send_back",
+        "reopen",
+        "send",
+        "publish",
+        "correct_typo",
+        "unpublish",
+        "sign_correction",
+        "send_back_correction",
+    ],
 )
 def test_post_only_views_answer_get_with_405(world, client, name):
     letter = draft(world)
@@ -387,7 +401,7 @@ def test_only_a_leader_of_the_issuing_unit_signs(world, client):
         assert client.post(url("sign", letter.pk)).status_code == status
     client.force_login(other_leader)
     assert client.post(url("sign", letter.pk)).status_code == 404
-    assert client.get(url("review", letter.pk)).status_code == 404
+    assert client.get(url("signoff", letter.pk)).status_code == 404
     letter = reload(letter)
     assert letter.state == State.AWAITING_SIGNOFF and not letter.doc_number
 
@@ -405,9 +419,9 @@ def test_sending_back_needs_a_comment(world, client):
     letter = awaiting(world)
     client.force_login(world.kjj_leader)
     response = client.post(
-        url("send_back", letter.pk), {"comment": "  ", "next": url("review", letter.pk)}
+        url("send_back", letter.pk), {"comment": "  ", "next": url("signoff", letter.pk)}
     )
-    assert response["Location"] == url("review", letter.pk)
+    assert response["Location"] == url("signoff", letter.pk)
     assert messages_of(response) == [_("Please say what should change.")]
     assert reload(letter).state == State.AWAITING_SIGNOFF
 
@@ -437,7 +451,7 @@ def test_the_sign_off_queue_is_for_leaders_oldest_first(world, client):
 def test_the_review_says_when_it_is_the_first_submission(world, client):
     letter = awaiting(world)
     client.force_login(world.kjj_leader)
-    response = client.get(url("review", letter.pk))
+    response = client.get(url("signoff", letter.pk))
     assert response.context["previous"] is None
     assert "diff" not in response.context
     assert url("sign", letter.pk) in html(response)
@@ -447,7 +461,7 @@ def test_the_review_says_when_it_is_the_first_submission(world, client):
 def test_the_review_of_a_letter_no_longer_waiting_goes_to_the_letter(world, client):
     letter = signed(world)
     client.force_login(world.kjj_leader)
-    assert client.get(url("review", letter.pk))["Location"] == url("detail", letter.pk)
+    assert client.get(url("signoff", letter.pk))["Location"] == url("detail", letter.pk)
 
 
 def test_the_diff_marks_insertions_and_deletions_inside_a_paragraph():
@@ -469,7 +483,7 @@ def test_the_diff_shows_an_added_paragraph_whole():
 def test_the_review_escapes_the_letter_text(world, client):
     letter = awaiting(world, body="开头。\n<script>alert(1)</script>")
     client.force_login(world.kjj_leader)
-    page = html(client.get(url("review", letter.pk)))
+    page = html(client.get(url("signoff", letter.pk)))
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;" in page
 
@@ -496,18 +510,21 @@ def test_publishing_needs_the_permission(world, client):
     assert reload(letter).state == State.SENT
 
 
-def test_correcting_and_withdrawing_a_published_reply(world, client):
+def test_correcting_typing_errors_and_unpublishing_a_published_reply(world, client):
     letter = sent(world)
     services.publish(letter, world.tiwei)
     client.force_login(world.tiwei)
-    response = client.post(url("correct", letter.pk), {"reason": "", "text": "x"})
+    response = client.post(url("correct_typo", letter.pk), {"reason": "", "text": "x"})
     assert messages_of(response) == [_("Please give the reason for the correction.")]
-    client.post(url("correct", letter.pk), {"reason": "更正错别字", "text": "更正后的正文"})
-    assert services.current_publication(letter).text == "更正后的正文"
+    response = client.post(url("correct_typo", letter.pk), {"reason": "重写", "text": "全新的正文"})
+    assert "correction of substance" in messages_of(response)[-1]
+    typo = letter.body.replace("正文", "全文")
+    client.post(url("correct_typo", letter.pk), {"reason": "更正错别字", "text": typo})
+    assert services.current_publication(letter).text == typo
     page = html(client.get(url("detail", letter.pk)))
     assert "更正错别字" in page
-    client.post(url("withdraw", letter.pk), {"reason": "应提案人要求撤回"})
-    assert reload(letter).state == State.WITHDRAWN
+    client.post(url("unpublish", letter.pk), {"reason": "应提案人要求撤回"})
+    assert reload(letter).state == State.UNPUBLISHED
     assert Publication.objects.filter(letter=letter).count() == 2
 
 
@@ -567,7 +584,7 @@ def test_a_proposer_downloads_their_own_copy(world, client, monkeypatch):
         calls.append((proposer, receipt_url))
         return b"%PDF-1.7 fake"
 
-    monkeypatch.setattr("replies.views.render_letter_pdf", fake_render)
+    monkeypatch.setattr("replies.views.letters.render_letter_pdf", fake_render)
     letter = sent(world)
     client.force_login(world.zhanghua)
     response = client.get(url("pdf", letter.pk))

@@ -9,8 +9,8 @@ from django.utils import timezone, translation
 
 from accounts.models import Membership
 from accounts.notifications import notify
-from proposals.models import CoOpinion, ProposalSigner
-from proposals.services import Refused
+from core.workflow import Refused
+from proposals.models import CoOpinion, ProposalProposer
 from replies import ratelimit, services
 from replies.models import Receipt, ReplyLetter
 
@@ -66,7 +66,9 @@ def test_each_recipient_gets_their_own_email(world, django_capture_on_commit_cal
 
 def test_a_proposer_in_an_unrelated_unit_sees_only_their_own_receipt(client, world):
     Membership.objects.create(user=world.zhanghua, unit=world.other_unit)
-    ProposalSigner.objects.create(proposal=world.proposal, proposer=world.lisi_proposer, position=1)
+    ProposalProposer.objects.create(
+        proposal=world.proposal, proposer=world.lisi_proposer, position=1
+    )
     letter = signed_letter(world)
     services.send(letter, world.kjj)
     services.submit_receipt(

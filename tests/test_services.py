@@ -7,6 +7,7 @@ from django.core import mail
 from django.utils import timezone, translation
 
 from accounts.models import Notification, Proposer
+from core.workflow import Refused
 from proposals import services
 from proposals.models import (
     Assignment,
@@ -14,10 +15,9 @@ from proposals.models import (
     CoOpinion,
     Event,
     Proposal,
-    ProposalSigner,
+    ProposalProposer,
     RejectionReason,
 )
-from proposals.services import Refused
 
 State = Proposal.State
 
@@ -37,16 +37,16 @@ def make_proposal(world, state=State.DRAFT, cosigners=(), **fields):
         suggestions=fields.pop("suggestions", "建议"),
         category=world.category,
         state=state,
-        kind=Proposal.Kind.JOINT if cosigners else Proposal.Kind.INDIVIDUAL,
+        kind=Proposal.Kind.COSIGNED if cosigners else Proposal.Kind.INDIVIDUAL,
         **fields,
     )
-    ProposalSigner.objects.create(proposal=proposal, proposer=world.zhanghua_proposer, position=0)
+    ProposalProposer.objects.create(proposal=proposal, proposer=world.zhanghua_proposer, position=0)
     for position, proposer in enumerate(cosigners, start=1):
-        ProposalSigner.objects.create(
+        ProposalProposer.objects.create(
             proposal=proposal,
             proposer=proposer,
             position=position,
-            status=ProposalSigner.Status.PENDING,
+            status=ProposalProposer.Status.PENDING,
         )
     return proposal
 
@@ -91,7 +91,7 @@ def test_a_cosigner_confirming_sends_the_proposal_to_review(world):
     services.respond_as_cosigner(proposal, world.lisi, confirm=True)
     proposal.refresh_from_db()
     assert proposal.state == State.SUBMITTED
-    assert proposal.signers.get(proposer=world.lisi_proposer).status == "confirmed"
+    assert proposal.proposer_list.get(proposer=world.lisi_proposer).status == "confirmed"
     assert events(proposal, "cosign_confirmed")
     assert Notification.objects.filter(recipient=world.zhanghua, verb="cosign_confirmed").exists()
 
@@ -101,7 +101,7 @@ def test_a_cosigner_can_decline_and_cannot_answer_twice(world):
     services.submit(proposal, world.zhanghua)
     services.respond_as_cosigner(proposal, world.lisi, confirm=False, comment="不熟悉该领域")
     proposal.refresh_from_db()
-    assert proposal.signers.get(proposer=world.lisi_proposer).status == "declined"
+    assert proposal.proposer_list.get(proposer=world.lisi_proposer).status == "declined"
     assert proposal.state == State.SUBMITTED
     assert_refused(services.respond_as_cosigner, proposal, world.lisi, confirm=True)
 
@@ -252,7 +252,7 @@ def test_review_outcomes_reach_proposers_without_a_login_by_email(
 ):
     offline = Proposer.objects.create(name="王五", email="wangwu@example.cn")
     proposal = make_proposal(world, state=State.SUBMITTED)
-    ProposalSigner.objects.create(proposal=proposal, proposer=offline, position=1)
+    ProposalProposer.objects.create(proposal=proposal, proposer=offline, position=1)
     with django_capture_on_commit_callbacks(execute=True):
         services.convert(proposal, world.tiwei, "转交办理")
     assert any("wangwu@example.cn" in m.to for m in mail.outbox)
@@ -500,8 +500,12 @@ def test_an_opinion_from_a_unit_not_assigned_as_co_unit_is_refused(world):
     assert not CoOpinion.objects.filter(assignment__proposal=proposal).exists()
 
 
-def test_a_unit_records_a_contact_with_the_proposer(world):
+def test_a_unit_records_a_contact_with_the_proposer_after_acknowledging(world):
     proposal, lead, _co = assigned(world)
+    assert_refused(
+        services.record_contact, lead, world.kjj, timezone.localdate(), "meeting", match="签收"
+    )
+    services.acknowledge(lead, world.kjj)
     record = services.record_contact(
         lead,
         world.kjj,
@@ -517,11 +521,16 @@ def test_a_unit_records_a_contact_with_the_proposer(world):
 
 def test_a_contact_in_the_future_or_with_no_method_is_refused(world):
     _proposal, lead, _co = assigned(world)
+    services.acknowledge(lead, world.kjj)
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     assert_refused(services.record_contact, lead, world.kjj, tomorrow, "phone")
     assert_refused(services.record_contact, lead, world.kjj, timezone.localdate(), "fax")
     assert_refused(services.record_contact, lead, world.outsider, timezone.localdate(), "phone")
-    assert not ContactRecord.objects.exists()
+    yesterday_of_assignment = timezone.localdate(lead.assigned_at) - datetime.timedelta(days=1)
+    assert_refused(services.record_contact, lead, world.kjj, yesterday_of_assignment, "phone")
+    # A datetime is taken as its local day, not a TypeError.
+    services.record_contact(lead, world.kjj, timezone.now(), "phone")
+    assert ContactRecord.objects.filter(assignment=lead).count() == 1
 
 
 def test_notifications_are_emailed_only_after_commit(world, django_capture_on_commit_callbacks):

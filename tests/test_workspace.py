@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Membership
-from proposals.models import Assignment, Category, Proposal, ProposalSigner
+from proposals.models import Assignment, Category, Proposal, ProposalProposer
 
 URL = "/work/"
 
@@ -25,7 +25,7 @@ def add_proposals(world, n, unit=None, **fields):
             category=world.category,
             state=fields.get("state", Proposal.State.HANDLING),
         )
-        ProposalSigner.objects.create(proposal=proposal, proposer=world.lisi_proposer)
+        ProposalProposer.objects.create(proposal=proposal, proposer=world.lisi_proposer)
         if unit:
             Assignment.objects.create(
                 proposal=proposal, unit=unit, role="lead", assigned_at=proposal.created_at
@@ -119,7 +119,7 @@ def test_the_list_query_count_does_not_grow_with_rows(
         client.get(URL)
     add_proposals(world, 24, unit=world.kjj_unit)
     for p in Proposal.objects.exclude(pk=world.proposal.pk):
-        ProposalSigner.objects.get_or_create(
+        ProposalProposer.objects.get_or_create(
             proposal=p, proposer=world.zhanghua_proposer, defaults={"position": 1}
         )
     with django_assert_num_queries(len(few.captured_queries)):

@@ -14,6 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from core.views import add_refusal_to_form, require
+from core.workflow import Refused
+
 from .. import access, deadlines, services
 from ..forms import (
     AssignForm,
@@ -24,9 +27,7 @@ from ..forms import (
     ReviewForm,
     active_units,
 )
-from ..models import Assignment, Proposal, ProposalSigner, Session
-from ..services import Refused
-from .common import add_refusal_to_form, require
+from ..models import Assignment, Proposal, ProposalProposer, Session
 from .proposer import first_proposer_name
 
 QUEUE_PAGE_SIZE = 50
@@ -41,8 +42,8 @@ def require_committee(user):
 
 def signers_in_order():
     return Prefetch(
-        "signers",
-        queryset=ProposalSigner.objects.select_related("proposer").order_by("position"),
+        "proposer_list",
+        queryset=ProposalProposer.objects.select_related("proposer").order_by("position"),
     )
 
 
@@ -94,11 +95,11 @@ def review(request, pk):
         else:
             messages.success(request, message)
             return redirect(proposal)
-    signers = proposal.signers.select_related("proposer").order_by("position")
+    signers = proposal.proposer_list.select_related("proposer").order_by("position")
     return render(
         request,
         "work/committee/review.html",
-        {"proposal": proposal, "signers": signers, "form": form},
+        {"proposal": proposal, "proposer_list": signers, "form": form},
     )
 
 
@@ -157,7 +158,7 @@ def assign(request, pk):
         "work/committee/assign.html",
         {
             "proposal": proposal,
-            "signers": proposal.signers.select_related("proposer").order_by("position"),
+            "proposer_list": proposal.proposer_list.select_related("proposer").order_by("position"),
             "suggested_units": proposal.suggested_units.all(),
             "form": form,
         },

@@ -7,21 +7,20 @@ from collections import defaultdict
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Case, Exists, F, OuterRef, Q, When
+from django.db.models import BooleanField, Case, Exists, ExpressionWrapper, F, OuterRef, Q, When
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from replies.models import ReplyLetter
+from core.views import add_refusal_to_form, require, run, safe_next
+from core.workflow import Refused
 
 from .. import access, deadlines, services
 from ..handling_forms import ContactForm, OpinionForm, ReturnRequestForm, attachment_content_type
 from ..models import Assignment, CoOpinion, Proposal
-from .common import add_refusal_to_form, require, run
 
 Role = Assignment.Role
 # The proposal states in which a unit still has work on an assignment.
@@ -52,11 +51,7 @@ def _open_assignments(units):
                 default=Coalesce(F("extended_due"), F("reply_due")),
             ),
             opinion_sent=Exists(_sent_opinion()),
-            reply_sent=Exists(
-                ReplyLetter.objects.filter(
-                    assignment=OuterRef("pk"), round=OuterRef("round"), sent_at__isnull=False
-                )
-            ),
+            reply_sent=ExpressionWrapper(Q(replied_at__isnull=False), output_field=BooleanField()),
         )
         .order_by(F("deadline").asc(nulls_last=True), "proposal__number", "id")
     )
@@ -153,12 +148,7 @@ def _unit_assignment(request, pk):
 
 def _next_or(request, default):
     """Back to where the action was started (the inbox or the proposal), if it is ours."""
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
+    return safe_next(request, default)
 
 
 @login_required
@@ -184,7 +174,7 @@ def request_return(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.request_return(assignment, request.user, form.cleaned_data["reason"])
-        except services.Refused as exc:
+        except Refused as exc:
             add_refusal_to_form(form, exc)
         else:
             messages.success(request, _("The return request was sent to the committee staff."))
@@ -221,10 +211,10 @@ def opinion(request, pk):
                     title=data["title"],
                     body=data["body"],
                     doc_number=data["doc_number"],
-                    signer=data["signer"],
+                    signatory=data["signatory"],
                     attachment=data["attachment"],
                 )
-            except services.Refused as exc:
+            except Refused as exc:
                 add_refusal_to_form(form, exc)
             else:
                 messages.success(request, _("The co-handling opinion was sent to the lead unit."))
@@ -281,7 +271,7 @@ def contact(request, pk):
                 leader_took_part=data["leader_took_part"],
                 summary=data["summary"],
             )
-        except services.Refused as exc:
+        except Refused as exc:
             add_refusal_to_form(form, exc)
         else:
             messages.success(request, _("The contact with the proposer was recorded."))

@@ -9,11 +9,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.views import add_refusal_to_form, require, run
+from core.workflow import Refused
+
 from .. import access, services
 from ..forms import CommentForm, CosignForm, ProposalForm
-from ..models import Proposal, ProposalSigner
-from ..services import Refused
-from .common import add_refusal_to_form, require, run
+from ..models import Proposal, ProposalProposer
 
 PAGE_SIZE = 50
 
@@ -28,7 +29,7 @@ def require_proposer(user):
 def first_proposer_name(proposal_ref="pk"):
     """The first proposer's name, as a subquery: no query per row."""
     return Subquery(
-        ProposalSigner.objects.filter(proposal=OuterRef(proposal_ref), position=0).values(
+        ProposalProposer.objects.filter(proposal=OuterRef(proposal_ref), position=0).values(
             "proposer__name"
         )[:1]
     )
@@ -37,9 +38,9 @@ def first_proposer_name(proposal_ref="pk"):
 @login_required
 def my_proposals(request):
     proposer = require_proposer(request.user)
-    mine = ProposalSigner.objects.filter(proposer=proposer)
+    mine = ProposalProposer.objects.filter(proposer=proposer)
     # As access.visible_proposals: not what they declined, nor someone else's draft.
-    listed = mine.exclude(status=ProposalSigner.Status.DECLINED).exclude(
+    listed = mine.exclude(status=ProposalProposer.Status.DECLINED).exclude(
         position__gt=0, proposal__state=Proposal.State.DRAFT
     )
     proposals = (
@@ -54,7 +55,7 @@ def my_proposals(request):
     page = Paginator(proposals, PAGE_SIZE).get_page(request.GET.get("page"))
     requests = (
         mine.filter(
-            status=ProposalSigner.Status.PENDING,
+            status=ProposalProposer.Status.PENDING,
             position__gt=0,
             proposal__state=Proposal.State.AWAITING_COSIGNERS,
         )

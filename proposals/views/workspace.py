@@ -1,18 +1,17 @@
+from dataclasses import dataclass
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import render
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext
 
-from accounts.models import Membership
-
-from .. import access, deadlines
+from .. import access, deadlines, hooks
 from ..access import visible_proposals
 from ..filters import ProposalFilter
-from ..models import Assignment, ContactRecord, Proposal, ProposalSigner
-from ..services import TRANSITIONS
+from ..models import Assignment, ContactRecord, Proposal, ProposalProposer
 from .handling import corrections_for, inbox_sections
 
 PAGE_SIZE = 25
@@ -47,13 +46,8 @@ def workspace_panels(user):
                 is_active=True, return_status=Assignment.ReturnStatus.REQUESTED
             ).count(),
         }
-    leading = access.unit_ids(user, Membership.Role.LEADER)
-    if leading:
-        from replies.models import ReplyLetter
-
-        panels["signoff"] = ReplyLetter.objects.filter(
-            state=ReplyLetter.State.AWAITING_SIGNOFF, assignment__unit_id__in=leading
-        ).count()
+    for extra in hooks.call("workspace_panels", user):
+        panels.update(extra)
     panels["proposer"] = access.proposer_of(user) is not None
     return panels
 
@@ -97,114 +91,7 @@ def workspace(request):
 
 # --- the proposal page ---------------------------------------------------------------------------
 
-# The audit verbs of the timeline; a verb not listed here is shown as it is stored.
-EVENT_LABELS = {
-    "created": pgettext_lazy("event", "Created"),
-    "registered": pgettext_lazy("event", "Registered from paper"),
-    "submitted": pgettext_lazy("event", "Submitted"),
-    "cosign_confirmed": pgettext_lazy("event", "Co-signed"),
-    "cosign_declined": pgettext_lazy("event", "Declined to co-sign"),
-    "withdrawn": pgettext_lazy("event", "Withdrawn"),
-    "withdrawal_requested": pgettext_lazy("event", "Withdrawal requested"),
-    "accepted": pgettext_lazy("event", "Accepted"),
-    "merged": pgettext_lazy("event", "Merged into another proposal"),
-    "merged_in": pgettext_lazy("event", "Another proposal merged in"),
-    "converted": pgettext_lazy("event", "Turned into an opinion"),
-    "rejected": pgettext_lazy("event", "Not accepted"),
-    "assigned": pgettext_lazy("event", "Assigned"),
-    "acknowledged": pgettext_lazy("event", "Acknowledged"),
-    "return_requested": pgettext_lazy("event", "Return requested"),
-    "return_approved": pgettext_lazy("event", "Return approved"),
-    "return_refused": pgettext_lazy("event", "Return refused"),
-    "opinion_sent": pgettext_lazy("event", "Co-handling opinion sent"),
-    "contact_recorded": pgettext_lazy("event", "Contact with the proposer recorded"),
-    "edited": pgettext_lazy("event", "Edited"),
-    "reply_drafted": pgettext_lazy("event", "Reply letter drafted"),
-    "reply_submitted": pgettext_lazy("event", "Reply letter submitted for sign-off"),
-    "reply_sent_back": pgettext_lazy("event", "Reply letter sent back"),
-    "reply_signed": pgettext_lazy("event", "Reply letter signed off"),
-    "reply_reopened": pgettext_lazy("event", "Signed reply letter reopened"),
-    "reply_sent": pgettext_lazy("event", "Reply letter sent"),
-    "replied": pgettext_lazy("event", "Replied"),
-    "reply_published": pgettext_lazy("event", "Reply letter published"),
-    "reply_corrected": pgettext_lazy("event", "Published reply corrected"),
-    "reply_withdrawn": pgettext_lazy("event", "Reply withdrawn from publication"),
-    "receipt_submitted": pgettext_lazy("event", "Receipt received"),
-    "receipt_reminded": pgettext_lazy("event", "Receipt reminder sent"),
-    "rehandling_ordered": pgettext_lazy("event", "Re-handling ordered"),
-    "closed": pgettext_lazy("event", "Closed"),
-}
-
-# Decisions whose comment is addressed to the proposer.
-PROPOSER_COMMENT_VERBS = {
-    "submitted",
-    "withdrawal_requested",
-    "cosign_confirmed",
-    "cosign_declined",
-    "withdrawn",
-    "accepted",
-    "merged",
-    "converted",
-    "rejected",
-    "closed",
-}
-
-# The drafting of a letter is the issuing unit's business until it is sent.
-DRAFTING_VERBS = {
-    "reply_drafted",
-    "reply_submitted",
-    "reply_sent_back",
-    "reply_signed",
-    "reply_reopened",
-}
-
-# Return requests are between the units and the committee; proposers do not see them.
-INTERNAL_VERBS = {"return_requested", "return_approved", "return_refused"}
-
 ROLE_ORDER = {Assignment.Role.LEAD: 0, Assignment.Role.SPLIT: 1, Assignment.Role.CO: 2}
-
-
-def state_label(value, object_type=""):
-    if not value:
-        return ""
-    if object_type == "replyletter":
-        from replies.models import ReplyLetter
-
-        states = ReplyLetter.State
-    else:
-        states = State
-    return states(value).label if value in states.values else value
-
-
-def timeline(events, internal, visible_opinion_ids, drafting_letter_ids=()):
-    """The audit events as the viewer may read them."""
-    rows = []
-    for event in events:
-        if event.verb in INTERNAL_VERBS and not internal:
-            continue
-        if event.verb in DRAFTING_VERBS and event.object_id not in drafting_letter_ids:
-            continue
-        if event.verb.startswith("receipt_") and not internal:
-            continue  # another proposer's ratings and opinion are theirs
-        comment = event.comment
-        # The comment names the opinion's title: only for those who may read the opinion.
-        if event.verb == "opinion_sent" and event.object_id not in visible_opinion_ids:
-            comment = ""
-        # Comments meant for the units (assignment notes, deadlines) are not the proposer's.
-        if not internal and event.verb not in PROPOSER_COMMENT_VERBS:
-            comment = ""
-        rows.append(
-            {
-                "at": event.created_at,
-                "actor": event.actor,
-                "verb": event.verb,
-                "label": EVENT_LABELS.get(event.verb, event.verb),
-                "from_state": state_label(event.from_state, event.object_type),
-                "to_state": state_label(event.to_state, event.object_type),
-                "comment": comment,
-            }
-        )
-    return rows
 
 
 def _deadline_notes(assignment, corrections):
@@ -236,51 +123,17 @@ def _explain(assignment, rule, stored):
     return rule.explanation
 
 
-def available_actions(user, proposal, signers, my_assignments, sent_opinion_ids, today=None):
-    """The buttons this viewer may use on this proposal now (the services decide in the end)."""
-    state = proposal.state
-    committee = access.is_committee(user)
-    proposer = access.proposer_of(user)
-    signer = next((s for s in signers if proposer and s.proposer_id == proposer.pk), None)
-    first = signer is not None and signer.position == 0
-    by_proposer = state in TRANSITIONS["withdraw_by_proposer"]
-    by_committee = state in TRANSITIONS["withdraw_by_committee"]
-    today = today or deadlines.local_today()
-    units = []
-    for assignment in my_assignments:
-        fresh = not assignment.acknowledged_at and (
-            assignment.return_status != Assignment.ReturnStatus.REQUESTED
-        )
-        window = assignment.return_window
-        actions = {
-            "assignment": assignment,
-            "acknowledge": fresh and state in TRANSITIONS["acknowledge"],
-            "request_return": fresh
-            and state in TRANSITIONS["request_return"]
-            and window is not None
-            and today <= window.due,
-            "opinion": assignment.role == Assignment.Role.CO
-            and state in TRANSITIONS["send_opinion"]
-            and assignment.pk not in sent_opinion_ids,
-            "contact": state in TRANSITIONS["record_contact"],
-        }
-        if any(value for key, value in actions.items() if key != "assignment"):
-            units.append(actions)
-    return {
-        "edit": first and state == State.DRAFT,
-        "submit": (first or committee) and state == State.DRAFT,
-        "cosign": signer is not None
-        and signer.position > 0
-        and signer.status == ProposalSigner.Status.PENDING
-        and state == State.AWAITING_COSIGNERS,
-        "withdraw": (by_proposer and (first or committee))
-        or (by_committee and (committee or first)),
-        "withdraw_needs_comment": by_committee,
-        "withdraw_is_request": by_committee and first and not committee,
-        "review": committee and state == State.SUBMITTED,
-        "assign": committee and state == State.ACCEPTED,
-        "units": units,
-    }
+@dataclass
+class Viewer:
+    """Who is looking at a proposal page, for the sections other apps add to it."""
+
+    user: object
+    committee: bool
+    unit_ids: set
+    proposer: object
+    is_proposer: bool
+    internal: bool
+    my_assignments: list
 
 
 @login_required
@@ -298,9 +151,10 @@ def detail(request, pk):
     committee = access.is_committee(user)
     units = set(access.unit_ids(user))
     proposer = access.proposer_of(user)
-    signers = list(proposal.signers.select_related("proposer"))
-    is_signer = proposer is not None and any(
-        s.proposer_id == proposer.pk and s.status != ProposalSigner.Status.DECLINED for s in signers
+    entries = list(proposal.proposer_list.select_related("proposer"))
+    is_proposer = proposer is not None and any(
+        e.proposer_id == proposer.pk and e.status != ProposalProposer.Status.DECLINED
+        for e in entries
     )
 
     assignments = sorted(
@@ -317,37 +171,8 @@ def detail(request, pk):
     for assignment in assignments:
         _deadline_notes(assignment, corrections)
     my_assignments = [a for a in assignments if a.is_active and a.unit_id in units]
-    # The reply letters this viewer may open (replies decides), and the replying units
-    # of the viewer that have no letter yet in this round.
-    from replies.access import is_internal as is_internal_letter
-    from replies.access import visible_letters
-
-    letters = list(
-        visible_letters(user)
-        .filter(assignment__proposal=proposal)
-        .select_related("assignment__unit")
-        .order_by("round", "id")
-    )
-    lettered = {(letter.assignment_id, letter.round) for letter in letters}
-    # Receipts: the units and the committee see them all, a proposer their own.
-    from replies.models import Receipt
-
-    receipts = []
-    if letters:
-        receipts = Receipt.objects.filter(letter__in=[letter.pk for letter in letters])
-        if not (committee or is_unit_viewer):
-            receipts = receipts.filter(proposer=proposer) if proposer else receipts.none()
-        receipts = list(
-            receipts.select_related("proposer", "letter").order_by("letter__round", "id")
-        )
-    drafting = [
-        a
-        for a in my_assignments
-        if a.role != Assignment.Role.CO
-        and a.round == proposal.current_round
-        and (a.pk, a.round) not in lettered
-        and proposal.state in (State.ASSIGNED, State.HANDLING)
-    ]
+    viewer = Viewer(user, committee, units, proposer, is_proposer, internal, my_assignments)
+    sections = hooks.call("proposal_page", request, proposal, viewer)
 
     opinions = list(access.visible_opinions(user, proposal))
     sent_opinion_ids = {o.assignment_id for o in opinions if o.sent_at}
@@ -364,7 +189,7 @@ def detail(request, pk):
         ]
 
     contacts = []
-    if committee or is_unit_viewer or is_signer:
+    if committee or is_unit_viewer or is_proposer:
         contacts = list(
             ContactRecord.objects.filter(assignment__proposal=proposal).select_related(
                 "assignment__unit", "created_by"
@@ -380,20 +205,22 @@ def detail(request, pk):
         if related
         else set()
     )
-    events = timeline(
+    events = access.timeline(
+        user,
+        proposal,
         proposal.events.select_related("actor"),
         internal,
         {o.pk for o in opinions},
-        {letter.pk for letter in letters if is_internal_letter(user, letter)},
     )
+    actions = access.available_actions(user, proposal, entries, my_assignments, sent_opinion_ids)
     return render(
         request,
         "work/proposal_detail.html",
         {
             "proposal": proposal,
-            "signers": signers,
+            "proposer_entries": entries,
             "show_cosign_status": proposal.state in (State.DRAFT, State.AWAITING_COSIGNERS),
-            "show_review": committee or is_signer,
+            "show_review": committee or is_proposer,
             "internal": internal,
             "assignments": assignments,
             "opinions": opinions,
@@ -404,9 +231,12 @@ def detail(request, pk):
             "linkable": linkable,
             "timeline": events,
             "today": deadlines.local_today(),
-            "actions": available_actions(user, proposal, signers, my_assignments, sent_opinion_ids),
-            "letters": letters,
-            "drafting": drafting,
-            "receipts": receipts,
+            "actions": actions,
+            "sections": sections,
+            "has_actions": any(
+                actions[key]
+                for key in ("edit", "submit", "withdraw", "cosign", "review", "assign", "units")
+            )
+            or any(section.get("has_actions") for section in sections),
         },
     )

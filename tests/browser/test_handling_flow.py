@@ -12,7 +12,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from proposals import access
-from proposals.models import Assignment, CoOpinion, Proposal, ProposalSigner
+from proposals.models import Assignment, CoOpinion, Proposal, ProposalProposer
 
 from .conftest import log_in
 
@@ -77,15 +77,17 @@ def test_a_joint_proposal_goes_from_submission_to_a_co_handling_opinion(
     proposal = Proposal.objects.get(title=TITLE)
     assert zhanghua.url == url(live_server, "proposals:detail", proposal.pk)
     assert proposal.state == State.AWAITING_COSIGNERS
-    assert proposal.kind == Proposal.Kind.JOINT
+    assert proposal.kind == Proposal.Kind.COSIGNED
     assert proposal.category == world.category
     assert proposal.session == world.session
-    assert [(s.proposer, s.position, s.status) for s in proposal.signers.order_by("position")] == [
-        (world.zhanghua_proposer, 0, ProposalSigner.Status.CONFIRMED),
-        (world.lisi_proposer, 1, ProposalSigner.Status.PENDING),
+    assert [
+        (s.proposer, s.position, s.status) for s in proposal.proposer_list.order_by("position")
+    ] == [
+        (world.zhanghua_proposer, 0, ProposalProposer.Status.CONFIRMED),
+        (world.lisi_proposer, 1, ProposalProposer.Status.PENDING),
     ]
     expect(zhanghua.locator(".proposal-facts .state-awaiting_cosigners")).to_be_visible()
-    expect(zhanghua.locator("ol.signers li", has_text="李四")).to_contain_text(
+    expect(zhanghua.locator("ol.proposers li", has_text="李四")).to_contain_text(
         re.compile("待|Awaiting")
     )
 
@@ -99,7 +101,7 @@ def test_a_joint_proposal_goes_from_submission_to_a_co_handling_opinion(
 
     proposal.refresh_from_db()
     assert proposal.state == State.SUBMITTED
-    assert proposal.signers.get(proposer=world.lisi_proposer).status == "confirmed"
+    assert proposal.proposer_list.get(proposer=world.lisi_proposer).status == "confirmed"
     expect(lisi.locator(".proposal-facts .state-submitted")).to_be_visible()
     lisi.goto(url(live_server, "proposals:mine"))
     expect(lisi.locator(".cosign-requests")).to_have_count(0)
@@ -182,7 +184,7 @@ def test_a_joint_proposal_goes_from_submission_to_a_co_handling_opinion(
     expect(jxw.locator("input[name=title]")).to_have_value(opinion_title)
     jxw.fill("input[name=doc_number]", "梁平经信函〔2024〕8号")
     jxw.fill("textarea[name=body]", "一、支持建设科技成果转化中心；二、在工业园区提供场地。")
-    jxw.fill("input[name=signer]", "王局长")
+    jxw.fill("input[name=signatory]", "王局长")
     jxw.set_input_files("input[name=attachment]", str(attachment))
     jxw.click("form[enctype='multipart/form-data'] button[type=submit]")
     jxw.wait_for_url(url(live_server, "proposals:detail", proposal.pk))

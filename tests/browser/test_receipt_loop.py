@@ -6,9 +6,10 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from proposals import services as proposal_services
-from proposals.models import Assignment, Proposal, ProposalSigner
+from proposals.models import Assignment, Proposal, ProposalProposer
 from replies import services as reply_services
 
+from ..conftest import contact
 from ..test_closing import mount_closing_urls
 from .conftest import log_in
 
@@ -34,7 +35,7 @@ def fresh_proposal_with_a_sent_reply(w):
         category=w.category,
         created_by=w.zhanghua,
     )
-    ProposalSigner.objects.create(proposal=proposal, proposer=w.zhanghua_proposer, position=0)
+    ProposalProposer.objects.create(proposal=proposal, proposer=w.zhanghua_proposer, position=0)
     proposal_services.submit(proposal, w.zhanghua)
     proposal_services.accept(proposal, w.tiwei)
     proposal_services.assign(
@@ -49,6 +50,7 @@ def fresh_proposal_with_a_sent_reply(w):
 def reply(w, assignment, body):
     letter = reply_services.start_draft(assignment, w.kjj)
     reply_services.save_draft(letter, w.kjj, body=letter.body + "\n" + body, result_class="B")
+    contact(assignment, w.kjj)
     reply_services.submit_for_signoff(letter, w.kjj, outstanding_reason="协办单位已电话反馈意见")
     reply_services.sign(letter, w.kjj_leader)
     return reply_services.send(letter, w.kjj)
@@ -116,14 +118,14 @@ def test_a_dissatisfied_receipt_leads_to_a_second_round_and_closing(
 
     # The committee orders re-handling in its queue (on a desktop).
     log_in(page, live_server, "tiwei")
-    page.goto(f"{live_server.url}/work/proposals/closing/")
+    page.goto(f"{live_server.url}/work/closing/")
     row = page.locator(f"#proposal-{proposal.pk}")
     assert "孵化器建设没有明确时间表。" in row.inner_text()
     row.locator("form.rehandle-form textarea[name=comment]").fill(
         "请明确孵化器建设时间表后再次答复。"
     )
     row.locator("form.rehandle-form button[type=submit]").click()
-    page.wait_for_url(f"{live_server.url}/work/proposals/closing/")
+    page.wait_for_url(f"{live_server.url}/work/closing/")
     proposal.refresh_from_db()
     assert (proposal.state, proposal.current_round) == (Proposal.State.HANDLING, 2)
 
@@ -142,10 +144,10 @@ def test_a_dissatisfied_receipt_leads_to_a_second_round_and_closing(
     assert_fits_the_phone(phone)
 
     # The committee closes it.
-    page.goto(f"{live_server.url}/work/proposals/closing/")
+    page.goto(f"{live_server.url}/work/closing/")
     page.check(f"input[name=proposals][value='{proposal.pk}']")
     page.click("form.bulk-close .sticky-actions button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/work/proposals/closing/")
+    page.wait_for_url(f"{live_server.url}/work/closing/")
     proposal.refresh_from_db()
     assert proposal.state == Proposal.State.CLOSED
     assert proposal.closed_at <= timezone.now()

@@ -4,10 +4,9 @@ import datetime
 import re
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from proposals.models import Assignment, Proposal, ProposalSigner
+from proposals.models import Assignment, Proposal, ProposalProposer
 from replies.models import ReplyLetter
 
 from .conftest import log_in
@@ -29,7 +28,7 @@ def fresh_proposal(live_world):
         state=Proposal.State.HANDLING,
         handling_mode=Proposal.HandlingMode.SINGLE,
     )
-    ProposalSigner.objects.create(proposal=proposal, proposer=w.zhanghua_proposer)
+    ProposalProposer.objects.create(proposal=proposal, proposer=w.zhanghua_proposer)
     now = timezone.now()
     Assignment.objects.create(
         proposal=proposal,
@@ -39,7 +38,8 @@ def fresh_proposal(live_world):
         acknowledged_at=now,
         reply_due=timezone.localdate() + datetime.timedelta(days=90),
     )
-    w.kjj.user_permissions.add(Permission.objects.get(codename="publish_replyletter"))
+    # 区科技局 publishes its own replies, as on the district site.
+    type(w.kjj_unit).objects.filter(pk=w.kjj_unit.pk).update(publishes_own_replies=True)
     return proposal
 
 
@@ -69,8 +69,13 @@ def test_a_reply_goes_from_draft_to_the_public_site(fresh_proposal, live_server,
     base = live_server.url
     kjj = as_user("kjj")
 
-    # kjj drafts the reply from the proposal page.
+    # kjj records the meeting with 张华 from the proposal page, then drafts the reply there.
     kjj.goto(f"{base}/work/proposals/{fresh_proposal.pk}/")
+    kjj.get_by_role("link", name=re.compile("记录沟通|Record a contact")).click()
+    kjj.select_option("select[name=method]", "meeting")
+    kjj.fill("textarea[name=summary]", "面商办理思路")
+    kjj.get_by_role("button", name=re.compile("保存沟通记录|Save the contact")).click()
+    kjj.wait_for_url(re.compile(rf"/work/proposals/{fresh_proposal.pk}/$"))
     kjj.get_by_role("button", name=re.compile("起草答复函|Draft the reply")).click()
     kjj.wait_for_url(re.compile(r"/work/replies/\d+/edit/"))
     body = kjj.locator("textarea[name=body]")
@@ -88,7 +93,7 @@ def test_a_reply_goes_from_draft_to_the_public_site(fresh_proposal, live_server,
     leader.set_viewport_size({"width": 375, "height": 740})
     leader.goto(f"{base}/work/replies/signoff/")
     leader.get_by_text(TITLE).first.click()
-    leader.wait_for_url(re.compile(rf"/work/replies/{letter.pk}/review/"))
+    leader.wait_for_url(re.compile(rf"/work/replies/{letter.pk}/signoff/"))
     leader.fill("textarea[name=comment]", "请补充知识价值信用贷款的具体数据")
     leader.get_by_role(
         "button", name=re.compile("按此意见退回|Send back with this comment")
@@ -109,7 +114,7 @@ def test_a_reply_goes_from_draft_to_the_public_site(fresh_proposal, live_server,
     assert letter.state == ReplyLetter.State.AWAITING_SIGNOFF
 
     # kjj_leader sees what changed and signs.
-    leader.goto(f"{base}/work/replies/{letter.pk}/review/")
+    leader.goto(f"{base}/work/replies/{letter.pk}/signoff/")
     assert "2.6亿元" in leader.locator("ins").all_inner_texts()[-1]
     scroll_width = leader.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= 375

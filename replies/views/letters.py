@@ -12,23 +12,32 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Max
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Membership
 from accounts.notifications import absolute_url
+from core.views import add_refusal_to_form, require, run, safe_next
+from core.workflow import Refused
 from proposals import access as proposal_access
 from proposals import deadlines
 from proposals.models import Event
-from proposals.services import Refused
-from proposals.views.common import add_refusal_to_form, require, run
 
-from . import access, services
-from .forms import CorrectForm, LetterForm, ReopenForm, SendBackForm, SubmitForm, WithdrawForm
-from .models import Receipt, ReplyLetter
-from .pdf import render_letter_pdf
+from .. import access, services
+from ..forms import (
+    CorrectionForm,
+    CorrectTypoForm,
+    LetterForm,
+    ReopenForm,
+    SendBackForm,
+    SignForm,
+    SubmitForm,
+    UnpublishForm,
+)
+from ..models import Receipt, ReplyLetter, ReplyRevision
+from ..pdf import render_letter_pdf
 
 State = ReplyLetter.State
 LEADER = Membership.Role.LEADER
@@ -45,8 +54,12 @@ def _require_leader(user):
     require(proposal_access.unit_ids(user, LEADER))
 
 
-def _require_publisher(user):
-    require(services.can_publish(user))
+def _publishable(request, pk):
+    """A letter the user publishes: 404 if they may not read it, 403 if only read it."""
+    letter = access.get_letter_for_user(request.user, pk)
+    if not services.can_publish(request.user, letter):
+        raise PermissionDenied
+    return letter
 
 
 # --- what the pages share ----------------------------------------------------------------------
@@ -57,7 +70,7 @@ def nav(user):
     return {
         "mine": bool(proposal_access.unit_ids(user)),
         "signoff": bool(proposal_access.unit_ids(user, LEADER)),
-        "unpublished": services.can_publish(user),
+        "unpublished": services.is_publisher(user),
     }
 
 
@@ -78,13 +91,8 @@ def _detail(letter):
 
 
 def _back(request, letter):
-    """Where the action was started (detail or review page), if it is ours; else the letter."""
-    target = request.POST.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return _detail(letter)
+    """Where the action was started (detail or sign-off page), if it is ours; else the letter."""
+    return redirect(safe_next(request, letter.get_absolute_url()))
 
 
 def _act(request, action, letter, *args, success, **kwargs):
@@ -245,7 +253,9 @@ def detail(request, pk):
     internal = access.is_internal(user, letter)
     context = {**letter_context(letter), "actions": actions, "internal": internal}
     if internal:
-        context["revisions"] = letter.revisions.select_related("submitted_by").order_by("-number")
+        context["revisions"] = letter.revisions.select_related(
+            "submitted_by", "decided_by"
+        ).order_by("-number")
         context["publications"] = letter.publications.select_related("published_by").order_by(
             "-version"
         )
@@ -253,24 +263,36 @@ def detail(request, pk):
             context["sent_back"] = last_sent_back(letter)
         if letter.state in (State.DRAFT, State.AWAITING_SIGNOFF):
             context["outstanding"] = services.outstanding_opinions(letter.assignment)
+            context["has_contact"] = services.has_contact(letter.assignment)
+            context["not_expected"] = services.why_not_expected(letter)
         if letter.state == State.SENT and letter.disclosure != ReplyLetter.Disclosure.NONE:
             deadline = deadlines.publish_due(letter.sent_at)
             context["publish_deadline"] = deadline
             context["publish_overdue"] = deadline.is_overdue(deadlines.local_today())
+    # The proposer's own copy: their receipt, while it is open.
+    proposer = access.receiving_proposer(user, letter)
+    if proposer is not None:
+        receipt = Receipt.objects.filter(letter=letter, proposer=proposer).first()
+        if receipt is not None:
+            context["my_receipt"] = receipt
+            if not receipt.is_submitted and not services.receipt_link_expired(receipt):
+                context["my_receipt_url"] = services.receipt_url(receipt)
     if actions["submit"]:
         context["submit_form"] = SubmitForm(auto_id="submit_%s")
+    if actions["sign"]:
+        context["sign_form"] = SignForm(auto_id="sign_%s", unit=letter.assignment.unit)
     if actions["send_back"]:
         context["send_back_form"] = SendBackForm(auto_id="send_back_%s")
     if actions["reopen"]:
         context["reopen_form"] = ReopenForm(auto_id="reopen_%s")
-    if actions["correct"]:
+    if actions["correct_typo"]:
         current = services.current_publication(letter)
-        context["correct_form"] = CorrectForm(
+        context["correct_form"] = CorrectTypoForm(
             auto_id="correct_%s",
             initial={"title": current.title, "text": current.text} if current else None,
         )
-    if actions["withdraw"]:
-        context["withdraw_form"] = WithdrawForm(auto_id="withdraw_%s")
+    if actions["unpublish"]:
+        context["unpublish_form"] = UnpublishForm(auto_id="unpublish_%s")
     return render(request, "replies/detail.html", context)
 
 
@@ -291,6 +313,7 @@ def submit(request, pk):
         services.submit_for_signoff,
         letter,
         outstanding_reason=form.cleaned_data["outstanding_reason"],
+        no_contact_reason=form.cleaned_data["no_contact_reason"],
         success=_("The letter was submitted for sign-off."),
     )
 
@@ -300,13 +323,19 @@ def submit(request, pk):
 def sign(request, pk):
     _require_leader(request.user)
     letter = access.get_letter_for_user(request.user, pk)
-    signed, ok = run(request, services.sign, letter, request.user)
+    form = SignForm(request.POST, unit=letter.assignment.unit)
+    if not form.is_valid():
+        _form_refused(request, form)
+        return _back(request, letter)
+    signed, ok = run(
+        request, services.sign, letter, request.user, doc_number=form.cleaned_data["doc_number"]
+    )
     if not ok:
         return _back(request, letter)
     messages.success(
         request, _("The letter is signed: %(number)s.") % {"number": signed.doc_number or "—"}
     )
-    return _detail(letter)
+    return redirect(safe_next(request, letter.get_absolute_url()))
 
 
 @login_required
@@ -361,47 +390,103 @@ def send(request, pk):
 @login_required
 @require_POST
 def publish(request, pk):
-    _require_publisher(request.user)
-    letter = access.get_letter_for_user(request.user, pk)
+    letter = _publishable(request, pk)
     return _act(request, services.publish, letter, success=_("The reply is published."))
 
 
 @login_required
 @require_POST
-def correct(request, pk):
-    _require_publisher(request.user)
-    letter = access.get_letter_for_user(request.user, pk)
-    form = CorrectForm(request.POST)
+def correct_typo(request, pk):
+    letter = _publishable(request, pk)
+    form = CorrectTypoForm(request.POST)
     if not form.is_valid():
         _form_refused(request, form)
         return _back(request, letter)
     data = form.cleaned_data
     return _act(
         request,
-        services.correct,
+        services.correct_typo,
         letter,
         data["reason"],
         title=data["title"] or None,
         text=data["text"] or None,
-        success=_("The corrected reply is published; the earlier version is kept."),
+        success=_(
+            "The corrected reply is published, marked as corrected; the signed version is kept."
+        ),
     )
 
 
 @login_required
 @require_POST
-def withdraw(request, pk):
-    _require_publisher(request.user)
-    letter = access.get_letter_for_user(request.user, pk)
-    form = WithdrawForm(request.POST)
+def unpublish(request, pk):
+    letter = _publishable(request, pk)
+    form = UnpublishForm(request.POST)
     if not form.is_valid():
         _form_refused(request, form)
         return _back(request, letter)
     return _act(
         request,
-        services.withdraw_publication,
+        services.unpublish,
         letter,
         form.cleaned_data["reason"],
-        success=_("The reply was withdrawn from the public site."),
+        success=_("The reply was taken off the public site."),
+    )
+
+
+# --- corrections of a sent letter ---------------------------------------------------------------
+
+
+@login_required
+def propose_correction(request, pk):
+    """The unit corrects the substance of a sent letter; its leader signs the correction."""
+    _require_unit_person(request.user)
+    letter = access.get_letter_for_user(request.user, pk)
+    if not access.is_handler(request.user, letter):
+        raise PermissionDenied
+    form = CorrectionForm(request.POST or None, letter=letter)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.propose_correction(letter, request.user, **form.cleaned_data)
+        except Refused as exc:
+            add_refusal_to_form(form, exc)
+        else:
+            messages.success(request, _("The correction was submitted to the leader for sign-off."))
+            return _detail(letter)
+    return render(
+        request,
+        "replies/correction.html",
+        {"letter": letter, "proposal": letter.assignment.proposal, "form": form},
+    )
+
+
+@login_required
+@require_POST
+def sign_correction(request, pk):
+    _require_leader(request.user)
+    letter = access.get_letter_for_user(request.user, pk)
+    return _act(
+        request,
+        services.sign_correction,
+        letter,
+        success=_("The correction is signed and sent to the proposers."),
+    )
+
+
+@login_required
+@require_POST
+def send_back_correction(request, pk):
+    _require_leader(request.user)
+    letter = access.get_letter_for_user(request.user, pk)
+    form = SendBackForm(request.POST)
+    if not form.is_valid():
+        _form_refused(request, form)
+        return _back(request, letter)
+    return _act(
+        request,
+        services.send_back_correction,
+        letter,
+        form.cleaned_data["comment"],
+        success=_("The correction was sent back with your comment."),
     )
 
 
@@ -411,7 +496,7 @@ def withdraw(request, pk):
 @login_required
 @require_GET
 def signoff_queue(request):
-    """Letters waiting for the user's sign-off across their units, oldest first."""
+    """Letters and corrections waiting for the user's sign-off across their units, oldest first."""
     units = proposal_access.unit_ids(request.user, LEADER)
     require(units)
     letters = (
@@ -420,34 +505,55 @@ def signoff_queue(request):
         .annotate(submitted_at=Max("revisions__submitted_at"), revision=Max("revisions__number"))
         .order_by("submitted_at", "pk")
     )
+    corrections = (
+        ReplyRevision.objects.filter(letter__assignment__unit_id__in=units, decision="")
+        .exclude(correction_reason="")
+        .select_related("letter__assignment__unit", "letter__assignment__proposal", "submitted_by")
+        .order_by("submitted_at", "pk")
+    )
     return render(
-        request, "replies/signoff_queue.html", {"letters": letters, "nav": nav(request.user)}
+        request,
+        "replies/signoff_queue.html",
+        {"letters": letters, "corrections": corrections, "nav": nav(request.user)},
     )
 
 
 @login_required
 @require_GET
-def review(request, pk):
-    """The letter as it will print and what changed since the last revision, to sign or send back."""
+def signoff(request, pk):
+    """The letter as it will print and what changed since the leader last read it — or, for a
+    correction of a sent letter, what the correction changes — to sign or send back."""
     _require_leader(request.user)
     letter = access.get_letter_for_user(request.user, pk)
     if not proposal_access.is_unit_leader(request.user, letter.assignment.unit_id):
         raise PermissionDenied
-    if letter.state != State.AWAITING_SIGNOFF:
+    actions = access.available_actions(request.user, letter)
+    correction = actions["pending_correction"]
+    if letter.state != State.AWAITING_SIGNOFF and correction is None:
         messages.info(request, _("This letter is not waiting for sign-off."))
         return _detail(letter)
-    previous, current = services.diff_since_last_seen(letter)
     context = {
         **letter_context(letter),
-        "actions": access.available_actions(request.user, letter),
-        "previous": previous,
-        "current": current,
+        "actions": actions,
         "send_back_form": SendBackForm(auto_id="send_back_%s"),
+        "has_contact": services.has_contact(letter.assignment),
     }
-    if previous is not None:
-        context["diff"] = body_diff(previous.body, current.body)
-        context["field_changes"] = field_changes(previous, current)
-    return render(request, "replies/review.html", context)
+    if correction is not None:
+        # Compared with the letter as sent; shown as it will read once signed.
+        context["correction"] = correction
+        context["previous"], context["current"] = letter, correction
+        context["diff"] = body_diff(letter.body, correction.body)
+        context["field_changes"] = field_changes(letter, correction)
+        context["paragraphs"] = services.letter_paragraphs(correction.body)
+        context["shown"] = correction
+    else:
+        previous, current = services.diff_since_last_seen(letter)
+        context.update(previous=previous, current=current, shown=letter)
+        context["sign_form"] = SignForm(auto_id="sign_%s", unit=letter.assignment.unit)
+        if previous is not None:
+            context["diff"] = body_diff(previous.body, current.body)
+            context["field_changes"] = field_changes(previous, current)
+    return render(request, "replies/signoff.html", context)
 
 
 # --- lists ---------------------------------------------------------------------------------------
@@ -456,10 +562,14 @@ def review(request, pk):
 @login_required
 @require_GET
 def unpublished(request):
-    """Sent but not yet published, with the publication deadline; and the sent not-public ones."""
-    _require_publisher(request.user)
+    """Sent but not yet published, with the publication deadline; and the sent not-public ones.
+
+    Of the letters the user publishes only: every unit's for committee staff, the unit's own
+    for the people of a unit the committee lets publish.
+    """
+    require(services.is_publisher(request.user))
     sent = (
-        access.visible_letters(request.user)
+        access.publishable_letters(request.user)
         .filter(state=State.SENT)
         .select_related("assignment__unit", "assignment__proposal")
         .only(
@@ -468,6 +578,7 @@ def unpublished(request):
             "nondisclosure_reason",
             "state",
             "assignment__unit__short_name",
+            "round",
             "assignment__proposal__number",
             "assignment__proposal__title",
         )

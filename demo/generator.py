@@ -1,6 +1,6 @@
-"""`manage.py generate_data --proposals N [--seed S]`: realistic synthetic data at scale.
+"""Synthetic proposals at scale, with their whole handling history (`manage.py generate_data`).
 
-Adds N proposals with their whole handling history (signers, assignments, co-handling
+Adds N proposals with their whole handling history (proposers, assignments, co-handling
 opinions, contact records, reply letters, publications, receipts, audit events) to
 fifteen sessions of terms 13–15 (2012–2026), on top of whatever the database holds.
 Units, users and proposers it needs are created once and marked (unit names end in
@@ -18,12 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import Max
 
 from accounts.models import Membership, Proposer, Unit, User
-from proposals import synthetic as words
 from proposals.models import (
     Assignment,
     Category,
@@ -31,12 +29,14 @@ from proposals.models import (
     CoOpinion,
     Event,
     Proposal,
-    ProposalSigner,
+    ProposalProposer,
     RejectionReason,
     Session,
     Term,
 )
 from replies.models import DocNumberSequence, Publication, Receipt, ReplyLetter
+
+from . import synthetic as words
 
 State = Proposal.State
 Role = Assignment.Role
@@ -92,7 +92,7 @@ class Weights:
 KIND_WEIGHTS = Weights(
     {
         Proposal.Kind.INDIVIDUAL: 57,
-        Proposal.Kind.JOINT: 25,
+        Proposal.Kind.COSIGNED: 25,
         Proposal.Kind.PARTY: 10,
         Proposal.Kind.SECTOR: 4,
         Proposal.Kind.SPECIAL_COMMITTEE: 4,
@@ -284,7 +284,7 @@ class Spec:
     proposal: Proposal
     topic: str
     label: str  # 第十五届委员会第一次会议
-    signers: list
+    proposers: list
     t: dict  # stage → aware datetime
     units: list = field(default_factory=list)  # [(unit, role)]
     suggested: list = field(default_factory=list)
@@ -292,31 +292,6 @@ class Spec:
     merged_target: "Spec | None" = None
     returned_from: "Unit | None" = None
     return_refused: bool = False
-
-
-class Command(BaseCommand):
-    help = "Add N synthetic proposals with their handling history, for performance work."
-
-    def add_arguments(self, parser):
-        parser.add_argument("--proposals", type=int, required=True, help="How many to add.")
-        parser.add_argument("--seed", type=int, default=1)
-        parser.add_argument("--batch-size", type=int, default=5000)
-        parser.add_argument(
-            "--password",
-            default="",
-            help="Password for the generated accounts (gen_…); none can log in without it.",
-        )
-
-    def handle(self, *args, **options):
-        if options["proposals"] < 1:
-            raise CommandError("--proposals must be at least 1.")
-        generator = Generator(
-            seed=options["seed"],
-            batch_size=options["batch_size"],
-            password=options["password"],
-            write=self.stdout.write,
-        )
-        generator.run(options["proposals"])
 
 
 class Generator:
@@ -608,18 +583,20 @@ class Generator:
         category = rng.choice(self.categories)
         topic = rng.choice(self.topics[category.pk])
         place = rng.choice(words.PLACES)
-        kind = Proposal.Kind.JOINT if state == State.AWAITING_COSIGNERS else KIND_WEIGHTS.pick(rng)
+        kind = (
+            Proposal.Kind.COSIGNED if state == State.AWAITING_COSIGNERS else KIND_WEIGHTS.pick(rng)
+        )
         if kind == Proposal.Kind.INDIVIDUAL:
-            signers = [rng.choice(self.members)]
-        elif kind == Proposal.Kind.JOINT:
-            signers = rng.sample(self.members, rng.randint(2, 5))
+            proposers = [rng.choice(self.members)]
+        elif kind == Proposal.Kind.COSIGNED:
+            proposers = rng.sample(self.members, rng.randint(2, 5))
         else:
             pool = [p for k in COLLECTIVE_KIND[kind] for p in self.collectives[k]]
-            signers = [rng.choice(pool)]
+            proposers = [rng.choice(pool)]
         t = self.timeline(opened_on, state, age)
         consent = rng.random() < 0.95
         on_paper = rng.random() < 0.1
-        first = signers[0]
+        first = proposers[0]
         proposal = Proposal(
             session_id=session.pk,
             title=words.proposal_title(rng, topic, place),
@@ -643,7 +620,7 @@ class Generator:
         )
         if proposal.is_key:
             proposal.supervising_leader = f"{words.person_name(rng)}副区长"
-        spec = Spec(proposal=proposal, topic=topic, label=label, signers=signers, t=t)
+        spec = Spec(proposal=proposal, topic=topic, label=label, proposers=proposers, t=t)
         if state != State.DRAFT:
             units = self.category_units[category.pk]
             spec.suggested = rng.sample(units, min(len(units), rng.randint(0, 2)))
@@ -814,7 +791,7 @@ class Generator:
             if spec.merged_target is not None:
                 spec.proposal.merged_into_id = spec.merged_target.proposal.pk
         self.out.append((Proposal, proposals))
-        self.write_signers(batch)
+        self.write_proposer_lists(batch)
         assignments = self.write_assignments(batch)
         self.write_handling(batch, assignments)
         letters = self.write_letters(batch, assignments)
@@ -834,38 +811,38 @@ class Generator:
             self.save_sequences(sequences)
         return count
 
-    def write_signers(self, batch):
-        signers, suggested = [], []
+    def write_proposer_lists(self, batch):
+        entries, suggested = [], []
         through = Proposal.suggested_units.through
         for spec in batch:
             p = spec.proposal
             pending_ok = p.state in (State.DRAFT, State.AWAITING_COSIGNERS)
-            for position, proposer in enumerate(spec.signers):
+            for position, proposer in enumerate(spec.proposers):
                 # An awaiting proposal waits for at least its last co-signer.
                 pending = (
                     pending_ok
                     and position > 0
                     and (
                         p.state == State.DRAFT
-                        or position == len(spec.signers) - 1
+                        or position == len(spec.proposers) - 1
                         or self.rng.random() < 0.5
                     )
                 )
-                signers.append(
+                entries.append(
                     dict(
                         proposal_id=p.pk,
                         proposer_id=proposer.pk,
                         position=position,
                         status=(
-                            ProposalSigner.Status.PENDING
+                            ProposalProposer.Status.PENDING
                             if pending
-                            else ProposalSigner.Status.CONFIRMED
+                            else ProposalProposer.Status.CONFIRMED
                         ),
                         responded_at=None if pending else spec.t["submitted"],
                     )
                 )
             suggested.extend(dict(proposal_id=p.pk, unit_id=u.pk) for u in spec.suggested)
-        self.out.append((ProposalSigner, signers))
+        self.out.append((ProposalProposer, entries))
         self.out.append((through, suggested))
 
     def write_assignments(self, batch):
@@ -908,6 +885,15 @@ class Generator:
                     a.return_decided_by_id = self.staff.pk
                     a.return_comment = "经审核，该事项属于你单位职责范围，请按期办理。"
                 rows.setdefault(spec, []).append(a)
+        for spec, group in rows.items():
+            if spec.proposal.state not in ANSWERED:
+                continue
+            answering = [a for a in group if a.role != Role.CO]
+            for a in answering:
+                # Split units answer one by one; the last one moves the proposal to replied.
+                a.replied_at = spec.t["sent"]
+                if a is not answering[-1]:
+                    a.replied_at -= rng.uniform(0, 10) * DAY
         active = [a for group in rows.values() for a in group]
         self.ids.assign(Assignment, active)
         self.out.append((Assignment, active))
@@ -964,7 +950,7 @@ class Generator:
                                 doc_number=self.doc_number(unit, t["opinion"].year),
                                 title=f"{plain}关于{p.display_number}提案的会办意见",
                                 body=words.co_opinion_body(rng, spec.topic, lead.short_name),
-                                signer=self.leader[unit.pk].full_name,
+                                signatory=self.leader[unit.pk].full_name,
                                 created_by_id=self.handler[unit.pk].pk,
                                 created_at=t["opinion"],
                                 sent_at=t["opinion"],
@@ -982,7 +968,7 @@ class Generator:
                             contacted_on=when.astimezone(CST).date(),
                             method=METHOD_WEIGHTS.pick(rng),
                             participants=(
-                                f"{self.handler[unit.pk].full_name}、{spec.signers[0].name}"
+                                f"{self.handler[unit.pk].full_name}、{spec.proposers[0].name}"
                             ),
                             leader_took_part=rng.random() < 0.4,
                             summary=words.contact_summary(rng, spec.topic),
@@ -1010,10 +996,7 @@ class Generator:
             answering = [a for a in group if a.role != Role.CO]
             for a in answering:
                 unit = units[a.unit_id]
-                # Split units answer one by one; the last one moves the proposal to replied.
-                sent = t["sent"]
-                if a is not answering[-1]:
-                    sent -= rng.uniform(0, 10) * DAY
+                sent = a.replied_at
                 signed = sent - (t["sent"] - t["signed"])
                 letter_date = signed.astimezone(CST).date()
                 result_class = (
@@ -1047,7 +1030,7 @@ class Generator:
                     state=ReplyLetter.State.PUBLISHED if published else ReplyLetter.State.SENT,
                     doc_number=self.doc_number(unit, letter_date.year),
                     title=title,
-                    salutation="、".join(s.salutation for s in spec.signers) + "：",
+                    salutation="、".join(s.salutation for s in spec.proposers) + "：",
                     body=body,
                     result_class=result_class,
                     letter_date=letter_date,
@@ -1071,6 +1054,7 @@ class Generator:
                     signed_at=signed,
                     sent_at=sent,
                     published_at=published_at if published else None,
+                    is_public=published,
                     created_at=signed - rng.uniform(3, 15) * DAY,
                     updated_at=published_at if published else sent,
                 )
@@ -1093,6 +1077,8 @@ class Generator:
                         letter_id=letter.pk,
                         title=letter.title,
                         text=letter.body if full else letter.public_summary,
+                        letter_date=letter.letter_date,
+                        attestation=letter.attestation,
                         published_at=letter.published_at,
                         published_by_id=self.staff.pk,
                     )
@@ -1108,7 +1094,7 @@ class Generator:
         closed = spec.proposal.state == State.CLOSED
         method = self.contact_method.get(assignment.pk, "")
         rows = []
-        for proposer in spec.signers:
+        for proposer in spec.proposers:
             answered_at = letter.sent_at + (spec.t["receipt"] - spec.t["sent"])
             submitted = answered_at <= REFERENCE_NOW and rng.random() < (0.95 if closed else 0.35)
             receipt = {
@@ -1151,7 +1137,7 @@ class Generator:
         events = []
         for spec in batch:
             p, t, state = spec.proposal, spec.t, spec.proposal.state
-            first_user = spec.signers[0].user_id
+            first_user = spec.proposers[0].user_id
             submitter = self.staff.pk if p.on_paper else first_user
             if state == State.DRAFT:
                 events.append(self.event(p, submitter, "created", "", state, t["created"]))

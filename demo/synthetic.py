@@ -6,7 +6,9 @@ touches the database.
 
 import datetime
 
-from .models import chinese_numeral
+from proposals.models import chinese_numeral
+
+from . import reference
 
 # Generated rows are told apart from real and demo rows by these marks.
 USERNAME_PREFIX = "gen_"
@@ -394,13 +396,7 @@ COLLECTIVES = [
     ("special_committee", "区政协城乡建设委员会"),
 ]
 
-REJECTION_REASONS = [
-    ("secret", "涉及国家秘密"),
-    ("litigation", "属于诉讼案件"),
-    ("personal", "个人事务"),
-    ("vague", "空泛无具体建议"),
-    ("advertising", "宣传推销"),
-]
+REJECTION_REASONS = reference.REJECTION_REASONS
 
 NO_PUBLISH_REASONS = ["涉及个人隐私", "涉及商业秘密", "涉及正在调查的事项"]
 NONDISCLOSURE_REASONS = ["涉及国家秘密", "涉及个人隐私", "涉及商业秘密"]

@@ -1,8 +1,7 @@
 """The public column 政协委员提案: published replies, for anyone, without logging in.
 
-A letter is public when it is published, its disclosure is not "none", and its
-current publication (the latest version) is not withdrawn; anything else is a
-404. Pages show the publication's title and text — for a summary letter the
+A letter is public while the workflow keeps it on the site (`is_public`: published
+and not taken off) and its disclosure is not "none"; anything else is a 404. Pages show the publication's title and text — for a summary letter the
 summary, never the internal body — and nothing of the proposer but the
 salutation. Every page answers conditional requests (ETag, Last-Modified).
 """
@@ -13,7 +12,7 @@ import django_filters
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, Max, OuterRef, Subquery
+from django.db.models import Count, Max, OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -24,25 +23,18 @@ from django.views.decorators.http import condition, require_safe
 from accounts.models import Unit
 from proposals.models import Category, Session
 
-from .models import Publication, ReplyLetter
-from .services import letter_paragraphs
+from ..models import Publication, ReplyLetter
+from ..services import letter_paragraphs
 
 PAGE_SIZE = 20
 COUNT_CACHE_SECONDS = 600
 
 
-def current_publications():
-    """Publications that are the latest version of their letter and not withdrawn."""
-    later = Publication.objects.filter(letter=OuterRef("letter"), version__gt=OuterRef("version"))
-    return Publication.objects.filter(~Exists(later), withdrawn_at__isnull=True)
-
-
 def public_letters():
     """The letters the public may read."""
-    return ReplyLetter.objects.filter(
-        Exists(current_publications().filter(letter=OuterRef("pk"))),
-        state=ReplyLetter.State.PUBLISHED,
-    ).exclude(disclosure=ReplyLetter.Disclosure.NONE)
+    return ReplyLetter.objects.filter(is_public=True).exclude(
+        disclosure=ReplyLetter.Disclosure.NONE
+    )
 
 
 def latest_publication(field):
@@ -153,12 +145,12 @@ def _column_state(request):
     """What every column page depends on, from two index lookups, once per request.
 
     Publishing and correcting add a publication (the newest by id); withdrawing puts
-    a letter in the withdrawn state and touches its updated_at. (Max(withdrawn_at)
-    would need an index on Publication.withdrawn_at, which there is not.)
+    a letter in the withdrawn state and touches its updated_at. (Max(ended_at)
+    would need an index on Publication.ended_at, which there is not.)
     """
     if not hasattr(request, "_public_column_state"):
         newest = Publication.objects.order_by("-pk").values_list("pk", "published_at").first()
-        withdrawn = ReplyLetter.objects.filter(state=ReplyLetter.State.WITHDRAWN).aggregate(
+        withdrawn = ReplyLetter.objects.filter(state=ReplyLetter.State.UNPUBLISHED).aggregate(
             count=Count("pk"), last=Max("updated_at")
         )
         newest_pk, newest_at = newest or (None, None)
@@ -205,7 +197,7 @@ def public_letter(request, pk):
     return letters[pk]
 
 
-def letter_last_modified(request, pk):
+def letter_last_modified(request, pk, version=None):
     letter = public_letter(request, pk)
     if letter is None:
         return None
@@ -213,11 +205,11 @@ def letter_last_modified(request, pk):
 
 
 def letter_etag(kind):
-    def etag(request, pk):
+    def etag(request, pk, version=None):
         letter = public_letter(request, pk)
         if letter is None:
             return None
-        return _digest(kind, get_language(), pk, letter.updated_at, letter.publication_id)
+        return _digest(kind, get_language(), pk, version, letter.updated_at, letter.publication_id)
 
     return etag
 
@@ -251,18 +243,37 @@ def blocks(text):
     return [{"text": text, "heading": kind == "heading"} for kind, text in letter_paragraphs(text)]
 
 
-def _letter_page(request, pk, template):
+def _letter_page(request, pk, template, version=None):
     letter = public_letter(request, pk)
     if letter is None:
         raise Http404
-    publication = get_object_or_404(Publication, pk=letter.publication_id)
+    current = get_object_or_404(Publication, pk=letter.publication_id)
+    publication = current
+    if version is not None and version != current.version:
+        publication = get_object_or_404(Publication, letter=letter, version=version)
+    signed = None
+    if publication.kind == Publication.Kind.TYPO:
+        # The version the leader signed, one click away from a corrected one.
+        signed = (
+            Publication.objects.filter(
+                letter=letter, kind=Publication.Kind.SIGNED, version__lt=publication.version
+            )
+            .order_by("-version")
+            .first()
+        )
     context = {
         "letter": letter,
         "publication": publication,
+        "current": current,
+        "is_current": publication.pk == current.pk,
+        "signed_version": signed,
         "unit": letter.assignment.unit,
         "is_summary": letter.disclosure == ReplyLetter.Disclosure.SUMMARY,
         "blocks": blocks(publication.text),
-        "letter_date": letter.letter_date or letter.published_at,
+        "attestation": publication.attestation or letter.attestation,
+        # Read inside a sentence: 更正说明：…，更正于….
+        "correction_reason": publication.reason.rstrip("。.；;，, "),
+        "letter_date": publication.letter_date or letter.letter_date or letter.published_at,
         **site_context(),
     }
     return render(request, template, context)
@@ -280,3 +291,11 @@ def reply(request, pk):
 def reply_print(request, pk):
     """The same reply on a clean page for printing: no header, no navigation."""
     return _letter_page(request, pk, "public/print.html")
+
+
+@require_safe
+@condition(etag_func=letter_etag("version"), last_modified_func=letter_last_modified)
+def reply_version(request, pk, version):
+    """An earlier public version of a reply that is public now (e.g. the one as signed,
+    before a correction of typing errors)."""
+    return _letter_page(request, pk, "public/reply.html", version=version)

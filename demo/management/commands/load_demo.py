@@ -16,14 +16,14 @@ import datetime
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Notification, Proposer, Unit, User
-from proposals import demo_seed, synthetic
+from demo import reference, synthetic
+from demo import seed as demo_seed
 from proposals.models import (
     Assignment,
     Category,
@@ -31,7 +31,7 @@ from proposals.models import (
     CoOpinion,
     Event,
     Proposal,
-    ProposalSigner,
+    ProposalProposer,
     RejectionReason,
     Session,
     Term,
@@ -45,13 +45,7 @@ HANDLER, LEADER = Membership.Role.HANDLER, Membership.Role.LEADER
 
 CATEGORIES = ["经济建设", "科教文卫", "城乡建设", "社会事业", "农业农村", "生态环境", "政治法治"]
 
-REJECTION_REASONS = [
-    ("secret", "涉及国家秘密"),
-    ("litigation", "属于诉讼案件"),
-    ("personal", "个人事务"),
-    ("vague", "空泛无具体建议"),
-    ("advertising", "宣传推销"),
-]
+REJECTION_REASONS = reference.REJECTION_REASONS
 
 # fmt: off
 UNITS = {
@@ -219,10 +213,12 @@ def load_people(ctx):
             unit = ctx.units[key]
             upsert(Membership, {"user": user, "unit": unit, "role": role}, title=title)
             ctx.people_by_unit[(unit.pk, role)] = user
-    # 区科技局 publishes its own replies on the district site, as in the seed.
-    ctx.users["kjj"].user_permissions.add(
-        Permission.objects.get(content_type__app_label="replies", codename="publish_replyletter")
-    )
+    # 区科技局 publishes its own replies on the district site, as in the seed: the committee
+    # grants it to the unit, and its people publish its letters only.
+    kjj = ctx.units["kjj"]
+    if not kjj.publishes_own_replies:
+        kjj.publishes_own_replies = True
+        kjj.save(update_fields=["publishes_own_replies"])
     ctx.proposers = {}
     for name, kind, sector, party, phone, email, address, login in PROPOSERS:
         ctx.proposers[name] = upsert(
@@ -255,7 +251,7 @@ def build_proposal(ctx, spec):
     submitted, reviewed = moment(spec.get("submitted")), moment(spec.get("reviewed"))
     lead_key, co_keys = spec.get("lead"), spec.get("co", [])
     if len(signers) + len(pending) > 1:
-        kind = Proposal.Kind.JOINT
+        kind = Proposal.Kind.COSIGNED
     else:
         kind = Proposal.Kind.INDIVIDUAL if first.is_member else Proposal.Kind.PARTY
     outcome = REVIEW_OUTCOMES.get(state, Proposal.ReviewOutcome.ACCEPT if reviewed else "")
@@ -294,7 +290,7 @@ def build_proposal(ctx, spec):
     for position, proposer in enumerate(signers + pending):
         is_pending = proposer in pending
         upsert(
-            ProposalSigner,
+            ProposalProposer,
             {"proposal": proposal, "proposer": proposer},
             position=position,
             status="pending" if is_pending else "confirmed",
@@ -370,9 +366,9 @@ def build_handling(ctx, spec, proposal):
             {"assignment": assignments[key]},
             doc_number=doc_number(unit, sent.year, n),
             title=title,
-            body=f"关于{proposal.signers.first().proposer.salutation}提出的《{proposal.title}》"
+            body=f"关于{proposal.proposer_list.first().proposer.salutation}提出的《{proposal.title}》"
             f"（{proposal.display_number}提案），{text}",
-            signer="分管领导",
+            signatory="分管领导",
             created_by=person(ctx, unit),
             created_at=sent - datetime.timedelta(days=2),
             sent_at=sent,
@@ -408,7 +404,7 @@ def build_handling(ctx, spec, proposal):
 def build_letter(ctx, spec, proposal, lead, co_units):
     """The lead unit's reply letter, as far as it got, with its receipts and publications."""
     data, unit = spec["letter"], lead.unit
-    first = proposal.signers.first().proposer
+    first = proposal.proposer_list.first().proposer
     drafted, submitted = moment(data["drafted"]), moment(data.get("submitted"))
     signed, sent = moment(data.get("signed")), moment(data.get("sent"))
     drafter, leader = person(ctx, unit), person(ctx, unit, LEADER)
@@ -443,6 +439,7 @@ def build_letter(ctx, spec, proposal, lead, co_units):
         signed_at=signed,
         sent_at=sent,
         published_at=moment(data.get("published")),
+        is_public=data["state"] == L.PUBLISHED,
         created_at=drafted,
     )
     letter.cc_units.set([*co_units, ctx.units["tiwei"], ctx.units["dcb"]])
@@ -474,6 +471,7 @@ def build_letter(ctx, spec, proposal, lead, co_units):
         )
     if sent:
         record(proposal, "reply_sent", sent, drafter, letter, L.SIGNED, L.SENT, letter.doc_number)
+        Assignment.objects.filter(pk=lead.pk).update(replied_at=sent)
         record(proposal, "replied", sent, drafter, None, S.HANDLING, S.REPLIED)
         build_receipts(ctx, spec, proposal, letter)
     if letter.published_at:
@@ -485,7 +483,9 @@ def build_letter(ctx, spec, proposal, lead, co_units):
 def build_receipts(ctx, spec, proposal, letter):
     """Every proposer is asked for a receipt; the first proposer's may be in."""
     answer = spec.get("receipt")
-    for signer in proposal.signers.filter(status="confirmed").select_related("proposer__user"):
+    for signer in proposal.proposer_list.filter(status="confirmed").select_related(
+        "proposer__user"
+    ):
         values = {"requested_at": letter.sent_at}
         if answer and signer.is_first:
             paper = answer["channel"] == "paper"
@@ -519,18 +519,22 @@ def build_publications(ctx, data, proposal, letter):
         upsert(
             Publication,
             {"letter": letter, "version": number},
+            # A later version corrects typing errors only (a few characters, no figure).
+            kind=Publication.Kind.TYPO if number > 1 else Publication.Kind.SIGNED,
             title=letter.title,
             text=version_text,
+            letter_date=letter.letter_date,
+            attestation=letter.attestation,
             published_at=at,
             published_by=publisher,
             reason=why,
-            withdrawn_at=ended,
-            withdraw_reason=versions[number][2] if ended else "",
+            ended_at=ended,
+            end_reason=versions[number][2] if ended else "",
         )
     record(proposal, "reply_published", letter.published_at, publisher, letter, L.SENT, L.PUBLISHED)
     if len(versions) > 1:
         at, _text, why = versions[-1]
-        record(proposal, "reply_corrected", at, publisher, letter, comment=why)
+        record(proposal, "reply_typo_corrected", at, publisher, letter, comment=why)
 
 
 def load_notifications(ctx):

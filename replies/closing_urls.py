@@ -1,13 +1,13 @@
-"""Receipts, re-handling and closing; included at /work/proposals/closing/ (namespace closing)."""
+"""Receipts, re-handling and closing; included at /work/closing/ (namespace closing)."""
 
 from django.urls import path
 
-from .views import closing
+from .views import closing, receipts
 
 app_name = "closing"
 urlpatterns = [
-    path("receipts/", closing.receipts, name="receipts"),
-    path("receipts/<int:receipt_pk>/paper/", closing.paper_receipt, name="paper_receipt"),
+    path("receipts/", receipts.receipts, name="receipts"),
+    path("receipts/<int:receipt_pk>/paper/", receipts.paper_receipt, name="paper_receipt"),
     path("", closing.queue, name="queue"),
     path("rehandle/<int:proposal_pk>/", closing.rehandle, name="rehandle"),
     path("close/<int:proposal_pk>/", closing.close, name="close"),

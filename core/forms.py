@@ -1,0 +1,54 @@
+"""Input hygiene every form shares: dates in a sane window, one-line text."""
+
+import datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def date_window(year=None):
+    """The dates a workflow form accepts: from the start of the year before to the end of
+    the second year after (`year`: the session's, else this year). Nothing real falls
+    outside; 0001-01-01 and 9999-12-31 do."""
+    year = year or timezone.localdate().year
+    return datetime.date(year - 1, 1, 1), datetime.date(year + 2, 12, 31)
+
+
+class BoundedDateField(forms.DateField):
+    """A date within `date_window()`, with a clear message outside it."""
+
+    def __init__(self, *args, year=None, **kwargs):
+        kwargs.setdefault("widget", DATE_INPUT)
+        super().__init__(*args, **kwargs)
+        self.year = year
+
+    def set_year(self, year):
+        self.year = year
+        return self
+
+    def validate(self, value):
+        super().validate(value)
+        if value in self.empty_values:
+            return
+        first, last = date_window(self.year)
+        if not first <= value <= last:
+            raise ValidationError(
+                _("Please give a date between %(first)s and %(last)s."),
+                code="date_window",
+                params={"first": first.isoformat(), "last": last.isoformat()},
+            )
+
+
+def validate_single_line(value):
+    if value and any(c in value for c in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"):
+        raise ValidationError(_("Please write this on one line."), code="single_line")
+
+
+class OneLineField(forms.CharField):
+    """A short text on one line (titles, names, reasons that end up in a mail subject)."""
+
+    default_validators = [validate_single_line]
