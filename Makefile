@@ -22,7 +22,8 @@ run: install fonts
 	mkdir -p var
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(PY) manage.py load_demo
-	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	DJANGO_DEBUG=1 DJANGO_SITE_URL=$${DJANGO_SITE_URL:-http://$(HOST):$(PORT)} \
+		$(PY) manage.py runserver $(HOST):$(PORT)
 
 migrate: install
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
@@ -30,9 +31,9 @@ migrate: install
 demo: migrate
 	DJANGO_DEBUG=1 $(PY) manage.py load_demo
 
-# The whole suite; on PostgreSQL when DATABASE_URL is set, else on SQLite.
+# The whole suite, on every core; on PostgreSQL when DATABASE_URL is set, else on SQLite.
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

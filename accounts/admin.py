@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import Membership, Notification, Proposer, Unit, User
 
@@ -56,6 +57,18 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["is_committee_staff", "is_staff", "is_superuser", "is_active", "groups"]
     search_fields = ["username", "full_name", "email", "phone"]
     inlines = [MembershipInline]
+    actions = ["deactivate"]
+
+    @admin.action(description=_("Deactivate the selected users (they can no longer log in)"))
+    def deactivate(self, request, queryset):
+        # A user who appears in the record (audit events, letters they signed, …) is kept
+        # (the record refers to them: deleting is refused) and deactivated instead.
+        count = queryset.filter(is_active=True).exclude(pk=request.user.pk).update(is_active=False)
+        self.message_user(
+            request,
+            ngettext("%(count)d user deactivated.", "%(count)d users deactivated.", count)
+            % {"count": count},
+        )
 
 
 @admin.register(Unit)

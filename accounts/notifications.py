@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 def notify(recipients, verb, message, url="", subject=None):
     """Tell each user (in the app and by email); duplicates and inactive users are skipped."""
+    if url and message.rstrip().endswith(("：", ":")):
+        # "… please fill in the receipt:" reads on to its link, in the app as in the mail.
+        message = f"{message.rstrip()} {absolute_url(url)}"
     seen = set()
     rows = []
     for user in recipients:
@@ -29,8 +32,8 @@ def notify(recipients, verb, message, url="", subject=None):
     emails = sorted({row.recipient.email for row in rows if row.recipient.email})
     if emails:
         absolute = absolute_url(url)
-        body = f"{message}\n\n{absolute}" if absolute else message
-        transaction.on_commit(lambda: _send_email(emails, subject or message[:60], body))
+        body = message if not absolute or message.endswith(absolute) else f"{message}\n\n{absolute}"
+        transaction.on_commit(lambda: _send_email(emails, header_safe(subject or message), body))
     return rows
 
 
@@ -39,7 +42,7 @@ def notify_contact(email="", phone="", message="", url="", subject=None):
     absolute = absolute_url(url)
     text = f"{message} {absolute}".strip()
     if email:
-        transaction.on_commit(lambda: _send_email([email], subject or message[:60], text))
+        transaction.on_commit(lambda: _send_email([email], header_safe(subject or message), text))
     if phone:
         transaction.on_commit(lambda: send_sms(phone, text))
 
@@ -53,6 +56,11 @@ def notify_proposer(proposer, verb, message, url=""):
         notify_contact(phone=proposer.phone, message=message, url=url)
     else:
         notify_contact(email=proposer.email, phone=proposer.phone, message=message, url=url)
+
+
+def header_safe(text, limit=60):
+    """One line for a mail header: a line break there would have the message refused."""
+    return " ".join(str(text).split())[:limit]
 
 
 def absolute_url(url):

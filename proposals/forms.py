@@ -1,16 +1,19 @@
 """Forms of the proposer and committee screens. They validate input; the workflow is in services."""
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Proposer, Unit
+from core.forms import BoundedDateField, validate_single_line
 
 from . import services
 from .models import Category, Proposal, ProposalProposer, RejectionReason, Session
 
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# Far beyond a real proposal's reasons or suggestions; the model column is unbounded text.
+TEXT_MAX = 20_000
 
 
 def active_units():
@@ -83,6 +86,13 @@ class ProposalForm(forms.ModelForm):
     def __init__(self, *args, proposer=None, submitting=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.proposer = proposer
+        # The title goes into mail subjects: one line. The texts have a ceiling.
+        self.fields["title"].validators.append(validate_single_line)
+        self.fields["no_publish_reason"].validators.append(validate_single_line)
+        for name in ("reasons", "suggestions"):
+            self.fields[name].max_length = TEXT_MAX
+            self.fields[name].widget.attrs["maxlength"] = TEXT_MAX
+            self.fields[name].validators.append(MaxLengthValidator(TEXT_MAX))
         # Submitting needs the full text; a draft may be saved half-written.
         self.submitting = submitting
         self.fields["category"].queryset = Category.objects.filter(is_active=True)
@@ -258,6 +268,7 @@ class ReviewForm(forms.Form):
     comment = forms.CharField(
         label=_("Comment"),
         required=False,
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Sent to the proposers with the outcome."),
     )
@@ -343,14 +354,15 @@ class UnitChoicesMixin:
 class AssignForm(UnitChoicesMixin, forms.Form):
     """交办 of one proposal, with the deadlines from the rules; a change needs a reason."""
 
-    reply_due = forms.DateField(label=_("Reply due"), widget=DATE_INPUT)
-    opinion_due = forms.DateField(label=_("Co-handling opinion due"), widget=DATE_INPUT)
+    reply_due = BoundedDateField(label=_("Reply due"))
+    opinion_due = BoundedDateField(label=_("Co-handling opinion due"))
     due_change_reason = forms.CharField(
         label=_("Reason for changed deadline"), required=False, max_length=200
     )
     comment = forms.CharField(
         label=_("Comment"),
         required=False,
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Sent to the units with the assignment."),
     )
@@ -362,6 +374,10 @@ class AssignForm(UnitChoicesMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.add_unit_fields()
         self.order_fields(self.field_order)
+        session = proposal.session
+        year = session.opened_on.year if session.opened_on else None
+        self.fields["reply_due"].set_year(year)
+        self.fields["opinion_due"].set_year(year)
         self.default_reply_due = reply_deadline.due
         self.default_opinion_due = opinion_deadline.due
         self.initial.setdefault("reply_due", reply_deadline.due)
@@ -419,6 +435,7 @@ class BulkAssignForm(UnitChoicesMixin, forms.Form):
     comment = forms.CharField(
         label=_("Comment"),
         required=False,
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Sent to the units with the assignment."),
     )

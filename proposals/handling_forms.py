@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import BoundedDateField, OneLineField
+
 from .models import ContactRecord
 
 # Kept small enough for an e-mail copy and a government intranet upload.
@@ -64,6 +66,7 @@ def validate_attachment(upload):
 class ReturnRequestForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for the return request"),
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("Why the proposal is not within your unit's remit, and who should handle it."),
     )
@@ -76,10 +79,12 @@ class ReturnRequestForm(forms.Form):
 
 
 class OpinionForm(forms.Form):
-    doc_number = forms.CharField(label=_("Document number"), max_length=60, required=False)
-    title = forms.CharField(label=_("Title"), max_length=200)
-    body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 14}))
-    signatory = forms.CharField(label=_("Signatory"), max_length=60, required=False)
+    doc_number = OneLineField(label=_("Document number"), max_length=60, required=False)
+    title = OneLineField(label=_("Title"), max_length=200)
+    body = forms.CharField(
+        label=_("Text"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 14})
+    )
+    signatory = OneLineField(label=_("Signatory"), max_length=60, required=False)
     attachment = forms.FileField(
         label=_("Attachment"),
         required=False,
@@ -97,15 +102,15 @@ class OpinionForm(forms.Form):
 
 
 class ContactForm(forms.Form):
-    contacted_on = forms.DateField(
-        label=_("Date"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    contacted_on = BoundedDateField(label=_("Date"))
     method = forms.ChoiceField(label=_("Method"), choices=ContactRecord.Method.choices)
-    participants = forms.CharField(label=_("Who took part"), max_length=200, required=False)
+    participants = OneLineField(label=_("Who took part"), max_length=200, required=False)
     leader_took_part = forms.BooleanField(label=_("A leader took part"), required=False)
     summary = forms.CharField(
-        label=_("Summary"), widget=forms.Textarea(attrs={"rows": 6}), required=False
+        label=_("Summary"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
     )
 
     def clean_contacted_on(self):

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit
+from core.forms import BoundedDateField
 from proposals.forms import ProposalChoiceField
 from proposals.models import Proposal, Session
 
@@ -29,10 +30,7 @@ class OverviewFilterForm(forms.Form):
 
 class RehandleForm(forms.Form):
     unit = forms.TypedChoiceField(label=gettext_lazy("Unit that handles it again"), coerce=int)
-    reply_due = forms.DateField(
-        label=gettext_lazy("Reply due"),
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
-    )
+    reply_due = BoundedDateField(label=gettext_lazy("Reply due"))
     comment = forms.CharField(
         label=gettext_lazy("Why it is handled again"),
         max_length=1000,

@@ -42,6 +42,12 @@ def order_rehandling(proposal, actor, unit=None, comment="", reply_due=None):
     due = reply_due or deadlines.rehandling_due(today).due
     if due < today:
         raise Refused(_("The reply deadline cannot be in the past."))
+    latest = deadlines.max_reply_due(today).due
+    if due > latest:
+        raise Refused(
+            _("The reply deadline cannot be later than %(date)s, six months from now.")
+            % {"date": latest.isoformat()}
+        )
     new_round = proposal.current_round + 1
     Assignment.objects.create(
         proposal=proposal,

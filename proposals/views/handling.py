@@ -7,7 +7,17 @@ from collections import defaultdict
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import BooleanField, Case, Exists, ExpressionWrapper, F, OuterRef, Q, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -20,7 +30,7 @@ from core.workflow import Refused
 
 from .. import access, deadlines, services
 from ..handling_forms import ContactForm, OpinionForm, ReturnRequestForm, attachment_content_type
-from ..models import Assignment, CoOpinion, Proposal
+from ..models import Assignment, ContactRecord, CoOpinion, Proposal
 
 Role = Assignment.Role
 # The proposal states in which a unit still has work on an assignment.
@@ -51,6 +61,11 @@ def _open_assignments(units):
                 default=Coalesce(F("extended_due"), F("reply_due")),
             ),
             opinion_sent=Exists(_sent_opinion()),
+            first_contact=Subquery(
+                ContactRecord.objects.filter(assignment=OuterRef("pk"))
+                .order_by("contacted_on")
+                .values("contacted_on")[:1]
+            ),
             reply_sent=ExpressionWrapper(Q(replied_at__isnull=False), output_field=BooleanField()),
         )
         .order_by(F("deadline").asc(nulls_last=True), "proposal__number", "id")
@@ -113,9 +128,14 @@ def inbox(request):
     require(units)
     today = deadlines.local_today()
     sections = {name: list(qs) for name, qs in inbox_sections(units, today).items()}
-    corrections = corrections_for(a.assigned_at for a in sections["new"])
+    corrections = corrections_for(a.assigned_at for a in (*sections["new"], *sections["handling"]))
     for assignment in sections["new"]:
         assignment.return_window = deadlines.return_window(assignment.assigned_at, corrections)
+    for assignment in (*sections["new"], *sections["handling"]):
+        # 15 working days to the first contact with the proposer (DESIGN.md, "Deadlines").
+        assignment.first_contact_due = deadlines.first_contact_due(
+            assignment.assigned_at, corrections
+        )
     outstanding = _outstanding_units(sections["waiting"]) if sections["waiting"] else {}
     for assignment in sections["waiting"]:
         assignment.outstanding = outstanding.get((assignment.proposal_id, assignment.round), [])

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Unit
 from accounts.notifications import notify
+from core.forms import date_window
 from core.workflow import Refused
 from proposals import access
 from proposals.models import Assignment, ContactRecord, Proposal, ProposalProposer
@@ -23,6 +24,7 @@ from .base import (
     require_handler,
     set_state,
 )
+from .text import round_suffix
 
 EDITABLE_FIELDS = (
     "title",
@@ -83,11 +85,6 @@ def salutation_for(proposal):
         parts.append("、".join(members) + "委员")
     parts.extend(collectives)
     return "、".join(parts) + "："
-
-
-def round_suffix(round_number):
-    """（第2轮答复） for a reply after re-handling; nothing for the first."""
-    return f"（第{round_number}轮答复）" if round_number > 1 else ""
 
 
 def title_for(assignment):
@@ -196,6 +193,14 @@ def validate_letter(letter):
         raise Refused(
             _("The letter is longer than %(count)s characters.") % {"count": MAX_BODY_CHARS}
         )
+    if letter.letter_date is not None:
+        session = letter.assignment.proposal.session
+        first, last = date_window(session.opened_on.year if session.opened_on else None)
+        if not first <= letter.letter_date <= last:
+            raise Refused(
+                _("The date of the letter must be between %(first)s and %(last)s.")
+                % {"first": first.isoformat(), "last": last.isoformat()}
+            )
     if letter.disclosure == ReplyLetter.Disclosure.SUMMARY and not letter.public_summary.strip():
         raise Refused(_("Please write the summary to be published."))
     if letter.disclosure == ReplyLetter.Disclosure.NONE and not letter.nondisclosure_reason.strip():

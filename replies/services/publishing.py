@@ -42,6 +42,7 @@ from .base import (
 from .drafting import MAX_BODY_CHARS, check_consent, receivers
 from .receipts import receipt_url, request_receipts
 from .signoff import attestation_for
+from .text import round_suffix
 
 # --- sending -------------------------------------------------------------------------------------
 
@@ -60,7 +61,9 @@ def send(letter, actor):
     # The proposal is replied once every replying unit of this round has sent its letter.
     mark_replied(proposal, actor, letter.assignment, now)
     request_receipts(letter, receivers(proposal), now)
-    _copy_to_units(letter, proposal, _("Copy: %(unit)s replied to %(number)s “%(title)s”."))
+    _copy_to_units(
+        letter, proposal, _("Copy: %(unit)s replied to %(number)s “%(title)s”%(round)s.")
+    )
     return letter
 
 
@@ -73,6 +76,7 @@ def _copy_to_units(letter, proposal, template):
             "unit": letter.assignment.unit.short_name,
             "number": proposal.display_number,
             "title": proposal.title,
+            "round": round_suffix(letter.round),
         },
         proposal.get_absolute_url(),
     )
@@ -362,7 +366,9 @@ def sign_correction(letter, actor):
     for receipt in letter.receipts.select_related("proposer__user"):
         notify_proposer(receipt.proposer, "reply_corrected", message, receipt_url(receipt))
     _copy_to_units(
-        letter, proposal, _("Copy: %(unit)s corrected its reply to %(number)s “%(title)s”.")
+        letter,
+        proposal,
+        _("Copy: %(unit)s corrected its reply to %(number)s “%(title)s”%(round)s."),
     )
     return letter
 

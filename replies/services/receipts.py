@@ -16,6 +16,7 @@ from proposals.models import ContactRecord
 from proposals.workflow import committee_people, record_event, unit_people
 
 from ..models import Receipt, ReplyLetter
+from .text import round_suffix
 
 SENT_STATES = [ReplyLetter.State.SENT, ReplyLetter.State.PUBLISHED, ReplyLetter.State.UNPUBLISHED]
 
@@ -171,12 +172,13 @@ def request_receipts(letter, people, now):
     proposal = letter.assignment.proposal
     for receipt in letter.receipts.select_related("proposer__user"):
         message = _(
-            "%(unit)s replied to your proposal %(number)s “%(title)s”. "
+            "%(unit)s replied to your proposal %(number)s “%(title)s”%(round)s. "
             "Please read the reply and fill in the receipt:"
         ) % {
             "unit": letter.assignment.unit.short_name,
             "number": proposal.display_number,
             "title": proposal.title,
+            "round": round_suffix(letter.round),
         }
         notify_proposer(receipt.proposer, "reply_received", message, receipt_url(receipt))
 
@@ -207,8 +209,12 @@ def send_receipt_reminders(today=None):
                 continue
             proposal = receipt.letter.assignment.proposal
             message = _(
-                "Reminder: please fill in your receipt on the reply to %(number)s “%(title)s”:"
-            ) % {"number": proposal.display_number, "title": proposal.title}
+                "Reminder: please fill in your receipt on the reply to %(number)s “%(title)s”%(round)s:"
+            ) % {
+                "number": proposal.display_number,
+                "title": proposal.title,
+                "round": round_suffix(receipt.letter.round),
+            }
             notify_proposer(receipt.proposer, "receipt_reminder", message, receipt_url(receipt))
             record_event(
                 proposal, None, "receipt_reminded", comment=str(receipt.proposer), obj=receipt

@@ -23,3 +23,8 @@ def letter_paragraphs(body):
         is_heading = SECTION_HEADING.match(text) and len(text) < SECTION_HEADING_MAX_CHARS
         paragraphs.append(("heading" if is_heading else "para", text))
     return paragraphs
+
+
+def round_suffix(round_number):
+    """（第2轮答复） after a reply's title, after re-handling; nothing for the first round."""
+    return f"（第{round_number}轮答复）" if round_number > 1 else ""

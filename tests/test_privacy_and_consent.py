@@ -1,5 +1,5 @@
-"""Fixes from the security review: consent to publish, private email addresses, receipts
-of co-proposers, and client addresses behind a proxy."""
+"""Consent to publish, private email addresses, each co-proposer's own receipt,
+client addresses behind a proxy, and absurd ids."""
 
 import pytest
 from django.core import mail
