@@ -67,7 +67,7 @@ from .receipts import (
     send_receipt_reminders,
     submit_receipt,
 )
-from .signoff import attestation_for, next_doc_number, reopen, send_back, sign
+from .signoff import attestation_for, next_doc_number, reopen, send_back, sign, typed_doc_number
 from .text import RECEIPT_INVITATION, letter_paragraphs
 
 __all__ = [
@@ -128,6 +128,7 @@ __all__ = [
     "submit_for_signoff",
     "submit_receipt",
     "title_for",
+    "typed_doc_number",
     "unpublish",
     "why_not_a_typo",
     "why_not_editable",

@@ -131,7 +131,17 @@ def test_a_joint_proposal_goes_from_submission_to_a_co_handling_opinion(
     # The deadlines come filled in from the rules.
     expect(tiwei.locator("input[name=reply_due]")).not_to_have_value("")
     expect(tiwei.locator("input[name=opinion_due]")).not_to_have_value("")
+    # Only the pickers of the chosen mode show: 单办 one unit, 分办 the units, 会办 both lists.
+    tiwei.check(f"input[name=mode][value={Proposal.HandlingMode.SPLIT}]")
+    expect(tiwei.locator(".field-split_units")).to_be_visible()
+    expect(tiwei.locator(".field-lead")).to_be_hidden()
+    expect(tiwei.locator(".field-co_units")).to_be_hidden()
+    tiwei.check(f"input[name=mode][value={Proposal.HandlingMode.SINGLE}]")
+    expect(tiwei.locator(".field-lead")).to_be_visible()
+    expect(tiwei.locator(".field-co_units")).to_be_hidden()
     tiwei.check(f"input[name=mode][value={Proposal.HandlingMode.JOINT}]")
+    expect(tiwei.locator(".field-co_units")).to_be_visible()
+    expect(tiwei.locator(".field-split_units")).to_be_hidden()
     tiwei.select_option("select[name=lead]", str(world.kjj_unit.pk))
     tiwei.check(f"input[name=co_units][value='{world.jxw_unit.pk}']")
     tiwei.click("form.assign-form button[type=submit]")
