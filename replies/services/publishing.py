@@ -28,6 +28,7 @@ from proposals.services import mark_replied
 from proposals.workflow import unit_people
 
 from ..models import Publication, ReplyLetter, ReplyRevision
+from ..public_cache import public_column_changed
 from .base import (
     State,
     check_expected,
@@ -136,6 +137,7 @@ def publish(letter, actor):
     from_state = letter.state
     set_state(letter, State.PUBLISHED, published_at=now, is_public=True)
     event(letter, actor, "reply_published", from_state, State.PUBLISHED)
+    public_column_changed()
     return letter
 
 
@@ -150,6 +152,7 @@ def unpublish(letter, actor, reason):
     _end_current(letter, timezone.now(), reason)
     set_state(letter, State.UNPUBLISHED, is_public=False)
     event(letter, actor, "reply_unpublished", State.PUBLISHED, State.UNPUBLISHED, reason)
+    public_column_changed()
     return letter
 
 
@@ -226,6 +229,7 @@ def correct_typo(letter, actor, reason, title=None, text=None):
     )
     letter.save(update_fields=["updated_at"])
     event(letter, actor, "reply_typo_corrected", comment=reason)
+    public_column_changed()
     return letter
 
 
@@ -353,6 +357,8 @@ def sign_correction(letter, actor):
             letter.body,
             revision.correction_reason,
         )
+    # The page shows the letter's salutation and date as well as the public text.
+    public_column_changed()
     proposal = letter.assignment.proposal
     message = _(
         "%(unit)s corrected its reply to your proposal %(number)s “%(title)s”: %(reason)s "

@@ -1,0 +1,129 @@
+"""The public column's pages, rendered once per state of the column and served from the cache.
+
+On the day a session's replies are published the column is read by many at once, and every
+reader sees the same pages. An anonymous GET of a public page is answered from the (shared)
+cache when the column has not changed since the page was rendered; a conditional GET whose
+ETag matches is answered 304 without rendering or reading the database.
+
+The column's state is one number in the cache, `public-column-version`, bumped after commit
+by every step that changes what the public sees (publish, a correction, unpublishing). Pages
+are also kept at most CACHE_SECONDS, so that anything else shown on them (a unit's renamed
+name) is never older than that.
+"""
+
+import hashlib
+import re
+
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.cache import get_conditional_response
+from django.utils.http import parse_http_date_safe
+
+VERSION_KEY = "public-column-version"
+CACHE_SECONDS = 600
+# The public pages: the column, a reply, its print view, its versions, the feed.
+PUBLIC_PATH = re.compile(r"^/(?:replies/(?:\d+/(?:print/|versions/\d+/)?|feed/))?$")
+
+
+def column_version():
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, 1, None)
+        version = cache.get(VERSION_KEY, 1)
+    return version
+
+
+def _bump():
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        cache.set(VERSION_KEY, 2, None)
+
+
+def public_column_changed():
+    """Called by the workflow when what the public sees changes.
+
+    Bumped now (the same transaction reads its own change) and again on commit: a page
+    rendered by another reader in between, from the state before the commit, is dropped.
+    """
+    _bump()
+    transaction.on_commit(_bump)
+
+
+def _is_anonymous(request):
+    # No session and no pending message: nothing on the page depends on who is reading.
+    cookies = request.COOKIES
+    return settings.SESSION_COOKIE_NAME not in cookies and CookieStorage.cookie_name not in cookies
+
+
+class PublicPageCacheMiddleware:
+    """Serve anonymous GETs of public pages from the cache; keep the rendered ones there.
+
+    Placed after the security and static-file middleware and before sessions: a cached page
+    never opens a session or a database connection.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in ("GET", "HEAD") or not PUBLIC_PATH.match(request.path):
+            return self.get_response(request)
+        if not _is_anonymous(request):
+            return self.get_response(request)
+        key = self._key(request)
+        cached = cache.get(key)
+        if cached is not None:
+            return self._from_cache(request, cached)
+        response = self.get_response(request)
+        if response.status_code == 200 and not response.streaming and "ETag" in response:
+            cache.set(
+                key,
+                {
+                    "content": response.content,
+                    "status": response.status_code,
+                    "headers": {
+                        name: response[name]
+                        for name in (
+                            "Content-Type",
+                            "ETag",
+                            "Last-Modified",
+                            "Content-Language",
+                            "Cache-Control",
+                        )
+                        if name in response
+                    },
+                },
+                CACHE_SECONDS,
+            )
+        return response
+
+    def _key(self, request):
+        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        query = request.META.get("QUERY_STRING", "")
+        raw = f"{column_version()}|{language}|{request.path}|{query}"
+        return "public-page:" + hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+    def _from_cache(self, request, cached):
+        headers = cached["headers"]
+        last_modified = headers.get("Last-Modified")
+        conditional = get_conditional_response(
+            request,
+            etag=headers.get("ETag"),
+            last_modified=parse_http_date_safe(last_modified) if last_modified else None,
+            response=HttpResponse(status=cached["status"]),
+        )
+        if isinstance(conditional, HttpResponseNotModified):
+            for name in ("ETag", "Cache-Control", "Last-Modified"):
+                if name in headers:
+                    conditional[name] = headers[name]
+            return conditional
+        response = HttpResponse(cached["content"], status=cached["status"])
+        for name, value in headers.items():
+            response[name] = value
+        if request.method == "HEAD":
+            response.content = b""
+        return response
