@@ -3,6 +3,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.paginator import EstimatingPaginator
+
 from .models import Membership, Notification, Proposer, Unit, User
 
 admin.site.site_header = _("Proposal handling administration")
@@ -114,3 +116,4 @@ class NotificationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ["created_at"]
     show_full_result_count = False
+    paginator = EstimatingPaginator

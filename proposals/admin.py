@@ -6,6 +6,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.paginator import EstimatingPaginator
+
 from . import admin_actions as aa
 from . import services
 from .admin_actions import workflow_action
@@ -225,10 +227,14 @@ class ProposalAdmin(AuditedAdmin):
         "handling_mode",
         "on_paper",
     ]
-    search_fields = ["title", "number__exact", "proposer_list__proposer__name"]
+    # The title (trigram index on PostgreSQL) and the number; a proposer by name is looked up
+    # first and added by id (get_search_results): joining every proposer of 100,000
+    # proposals to search them all made each search take seconds.
+    search_fields = ["title", "number__exact"]
     list_select_related = ["session__term", "category"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+    paginator = EstimatingPaginator
     autocomplete_fields = ["category", "suggested_units"]
     # The workflow owns the state, the number and everything decided in review, assignment
     # and supervision; the admin corrects content (and each correction is audited).
@@ -257,6 +263,16 @@ class ProposalAdmin(AuditedAdmin):
 
     def audit_proposal(self, obj):
         return obj
+
+    def get_search_results(self, request, queryset, search_term):
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term and len(term) <= 100:
+            by_proposer = ProposalProposer.objects.filter(proposer__name=term).values(
+                "proposal_id"
+            )[:1000]
+            results = results | queryset.filter(pk__in=by_proposer)
+        return results, duplicates
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
@@ -394,6 +410,7 @@ class AssignmentAdmin(WorkflowOnlyAdmin):
     ordering = ["-id"]
     # No date_hierarchy on the big tables: its year list scans the whole table.
     show_full_result_count = False
+    paginator = EstimatingPaginator
     fieldsets = [
         (None, {"fields": ["proposal", "unit", "role", "round", "is_active", "replaced_by"]}),
         (
@@ -471,6 +488,7 @@ class EventAdmin(admin.ModelAdmin):
     ordering = ["-created_at", "-id"]
     # No date_hierarchy: its year list scans the whole table (300,000 events).
     show_full_result_count = False
+    paginator = EstimatingPaginator
 
     def has_add_permission(self, request):
         return False

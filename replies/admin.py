@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import OneLineField
+from core.paginator import EstimatingPaginator
 from proposals import admin_actions as aa
 from proposals.admin import AssignmentAdmin, ProposalAdmin, ReadOnlyInline, WorkflowOnlyAdmin
 from proposals.admin_actions import workflow_action
@@ -90,6 +91,7 @@ class ReplyLetterAdmin(WorkflowOnlyAdmin):
     ordering = ["-id"]
     date_hierarchy = "sent_at"
     show_full_result_count = False
+    paginator = EstimatingPaginator
     fieldsets = [
         (None, {"fields": ["assignment", "round", "state", "result_class", "doc_number"]}),
         (
@@ -200,6 +202,7 @@ class ReceiptAdmin(WorkflowOnlyAdmin):
     ordering = ["-id"]
     # No date_hierarchy: its year list scans the whole table.
     show_full_result_count = False
+    paginator = EstimatingPaginator
 
 
 # --- workflow steps as admin actions (the same services as the workspace) ------------------

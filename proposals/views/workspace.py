@@ -1,12 +1,13 @@
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext
+
+from core.paginator import EstimatingPaginator
 
 from .. import access, deadlines, hooks
 from ..access import visible_proposals
@@ -63,7 +64,7 @@ def workspace(request):
         .defer("reasons", "suggestions", "review_comment")
         .order_by("-created_at", "-id")
     )
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = EstimatingPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     # The lead unit and deadline of the rows shown only, not of every row OFFSET skips.
     rows = list(page.object_list)
     lead = {
