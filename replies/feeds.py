@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import condition, require_safe
 
 from .services import letter_paragraphs
-from .views.public import column_etag, column_last_modified, column_letters, latest_publication
+from .views.public import column_etag, column_letters, latest_publication
 
 FEED_SIZE = 20
 EXCERPT_LENGTH = 200
@@ -57,7 +57,7 @@ class LatestReplies(Feed):
 
 
 @require_safe
-@condition(etag_func=column_etag("feed"), last_modified_func=column_last_modified)
+@condition(etag_func=column_etag("feed"))
 def latest_replies(request):
     response = LatestReplies()(request)
     # The feed would date itself by its newest entry; a withdrawal changes it too, so

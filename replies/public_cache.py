@@ -5,10 +5,14 @@ reader sees the same pages. An anonymous GET of a public page is answered from t
 cache when the column has not changed since the page was rendered; a conditional GET whose
 ETag matches is answered 304 without rendering or reading the database.
 
-The column's state is one number in the cache, `public-column-version`, bumped after commit
-by every step that changes what the public sees (publish, a correction, unpublishing). Pages
-are also kept at most CACHE_SECONDS, so that anything else shown on them (a unit's renamed
-name) is never older than that.
+The column's state (`column_version`) is a digest of what the public sees — the newest
+publication, and the letters taken off the site — read from the database and kept in the
+cache. Every step that changes what the public sees (publish, a correction, unpublishing)
+drops it, at once and again after commit, so the next reader works it out anew. With a
+shared cache (Redis, the database) every server sees the drop at once; with the
+per-process default cache other processes notice within LOCAL_VERSION_SECONDS. Pages are
+kept at most CACHE_SECONDS, so that anything else on them (a unit's renamed name) is never
+older than that.
 """
 
 import hashlib
@@ -28,29 +32,50 @@ CACHE_SECONDS = 600
 PUBLIC_PATH = re.compile(r"^/(?:replies/(?:\d+/(?:print/|versions/\d+/)?|feed/))?$")
 
 
+LOCAL_VERSION_SECONDS = 5
+
+
+def _cache_is_shared():
+    backend = settings.CACHES["default"]["BACKEND"]
+    return not backend.endswith(("LocMemCache", "DummyCache"))
+
+
+def _version_from_database():
+    from django.db.models import Count, Max
+
+    from .models import Publication, ReplyLetter
+
+    newest = Publication.objects.order_by("-pk").values_list("pk", "published_at").first()
+    taken_off = ReplyLetter.objects.filter(state=ReplyLetter.State.UNPUBLISHED).aggregate(
+        count=Count("pk"), last=Max("updated_at")
+    )
+    raw = f"{newest}|{taken_off['count']}|{taken_off['last']}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
 def column_version():
+    """A short digest that changes whenever the list of public replies or their text does."""
     version = cache.get(VERSION_KEY)
     if version is None:
-        cache.add(VERSION_KEY, 1, None)
-        version = cache.get(VERSION_KEY, 1)
+        version = _version_from_database()
+        timeout = None if _cache_is_shared() else LOCAL_VERSION_SECONDS
+        cache.set(VERSION_KEY, version, timeout)
     return version
 
 
-def _bump():
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 2, None)
+def _drop_version():
+    cache.delete(VERSION_KEY)
 
 
 def public_column_changed():
     """Called by the workflow when what the public sees changes.
 
-    Bumped now (the same transaction reads its own change) and again on commit: a page
-    rendered by another reader in between, from the state before the commit, is dropped.
+    Dropped now (the same transaction reads its own change) and again on commit: a page
+    rendered by another reader in between, from the state before the commit, is not kept
+    under the new state.
     """
-    _bump()
-    transaction.on_commit(_bump)
+    _drop_version()
+    transaction.on_commit(_drop_version)
 
 
 def _is_anonymous(request):

@@ -207,8 +207,9 @@ def test_the_column_pages_by_twenty_without_a_query_per_row(
     titles = listed_titles(first)
     assert len(titles) == 20
     assert titles[0].endswith("第324号提案的答复函")
-    # The count is kept: the other pages cost one query less.
-    with django_assert_num_queries(8):
+    # The column's state and the count are kept in the cache: the other pages cost three
+    # queries less.
+    with django_assert_num_queries(6):
         second = client.get("/?page=2")
     assert len(listed_titles(second)) == 9
     assert listed_titles(second)[-1].startswith("重庆市梁平区教育委员会关于")
@@ -258,9 +259,8 @@ def test_the_filters_keep_their_values_across_pages(client, demo):
 
 def test_the_column_answers_304_when_nothing_changed(client, demo):
     first = client.get("/")
-    assert first.has_header("ETag") and first.has_header("Last-Modified")
+    assert first.has_header("ETag")
     assert client.get("/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
-    assert client.get("/", HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 304
 
 
 def test_the_column_changes_when_a_reply_is_withdrawn(client, letter, tiwei):
@@ -269,7 +269,6 @@ def test_the_column_changes_when_a_reply_is_withdrawn(client, letter, tiwei):
     again = client.get("/", HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 200
     assert again["ETag"] != first["ETag"]
-    assert client.get("/", HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 200
 
 
 def test_the_reply_answers_304_until_it_is_corrected(client, letter, tiwei):

@@ -12,7 +12,7 @@ import django_filters
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -23,6 +23,7 @@ from django.views.decorators.http import condition, require_safe
 from accounts.models import Unit
 from proposals.models import Category, Session
 
+from .. import public_cache
 from ..models import Publication, ReplyLetter
 from ..services import letter_paragraphs
 
@@ -141,36 +142,9 @@ def _digest(*parts):
     return hashlib.sha256("|".join(str(part) for part in parts).encode()).hexdigest()[:32]
 
 
-def _column_state(request):
-    """What every column page depends on, from two index lookups, once per request.
-
-    Publishing and correcting add a publication (the newest by id); withdrawing puts
-    a letter in the withdrawn state and touches its updated_at. (Max(ended_at)
-    would need an index on Publication.ended_at, which there is not.)
-    """
-    if not hasattr(request, "_public_column_state"):
-        newest = Publication.objects.order_by("-pk").values_list("pk", "published_at").first()
-        withdrawn = ReplyLetter.objects.filter(state=ReplyLetter.State.UNPUBLISHED).aggregate(
-            count=Count("pk"), last=Max("updated_at")
-        )
-        newest_pk, newest_at = newest or (None, None)
-        request._public_column_state = {
-            "newest": newest_pk,
-            "published": newest_at,
-            "withdrawn_count": withdrawn["count"],
-            "withdrawn": withdrawn["last"],
-        }
-    return request._public_column_state
-
-
-def column_last_modified(request, *args, **kwargs):
-    state = _column_state(request)
-    return max(filter(None, [state["published"], state["withdrawn"]]), default=None)
-
-
 def column_version(request):
     """A digest of the column's state: it changes whenever the list of public letters does."""
-    return _digest(get_language(), *_column_state(request).values())
+    return _digest(get_language(), public_cache.column_version())
 
 
 def column_etag(kind):
@@ -222,7 +196,8 @@ def site_context():
 
 
 @require_safe
-@condition(etag_func=column_etag("column"), last_modified_func=column_last_modified)
+# ETag only: taking a reply off the site changes the column without a newer date.
+@condition(etag_func=column_etag("column"))
 def index(request):
     """The column: published replies, newest first, with filters."""
     filterset = PublicReplyFilter(request.GET or None, queryset=column_letters(annotate=False))
