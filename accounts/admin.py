@@ -114,6 +114,17 @@ class NotificationAdmin(admin.ModelAdmin):
     autocomplete_fields = ["recipient"]
     list_select_related = ["recipient"]
     date_hierarchy = "created_at"
-    readonly_fields = ["created_at"]
+
+    # Messages the workflow sent, some with a proposer's personal receipt link: read them
+    # here, never readdress, rewrite, add or delete them.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     show_full_result_count = False
     paginator = EstimatingPaginator

@@ -1079,6 +1079,7 @@ class Generator:
                         text=letter.body if full else letter.public_summary,
                         letter_date=letter.letter_date,
                         attestation=letter.attestation,
+                        unit_name=self.unit_by_pk[a.unit_id].name,
                         published_at=letter.published_at,
                         published_by_id=self.staff.pk,
                     )

@@ -170,6 +170,7 @@ hooks.EVENT_LABELS.update(
         "contact_recorded": pgettext_lazy("event", "Contact with the proposer recorded"),
         "edited": pgettext_lazy("event", "Edited"),
         "changed_in_admin": pgettext_lazy("event", "Changed by an administrator"),
+        "created_in_admin": pgettext_lazy("event", "Created by an administrator"),
         "replied": pgettext_lazy("event", "Replied"),
         "rehandling_ordered": pgettext_lazy("event", "Re-handling ordered"),
         "closed": pgettext_lazy("event", "Closed"),
@@ -200,6 +201,7 @@ INTERNAL_VERBS = {
     "deadline_changed",
     "deadline_extended",
     "changed_in_admin",
+    "created_in_admin",
 }
 
 

@@ -27,11 +27,19 @@ from .models import (
 from .workflow import record_event
 
 
-def _shown(value):
+def _shown(obj, name):
+    """A field's value as a person reads it: the related object's name, the choice's label."""
+    field = obj._meta.get_field(name)
+    if field.many_to_many:
+        value = "、".join(str(item) for item in getattr(obj, name).all())
+    elif field.is_relation:
+        value = getattr(obj, name)
+    elif field.choices:
+        value = getattr(obj, f"get_{name}_display")()
+    else:
+        value = getattr(obj, name)
     if value is None or value == "":
         return "—"
-    if hasattr(value, "__iter__") and not isinstance(value, str):
-        return "、".join(str(v) for v in value) or "—"
     return str(value)
 
 
@@ -49,25 +57,33 @@ class AuditedAdmin(admin.ModelAdmin):
         return [*super().get_readonly_fields(request, obj), *self.workflow_fields]
 
     def save_model(self, request, obj, form, change):
+        # The values before the change, as they read, for the audit event.
+        request._audit_before = (
+            {name: _shown(type(obj).objects.get(pk=obj.pk), name) for name in form.changed_data}
+            if change
+            else {}
+        )
         super().save_model(request, obj, form, change)
-        if change and form.changed_data:
-            self._audit = [
-                f"{form.fields[name].label}：{_shown(form.initial.get(name))} → "
-                f"{_shown(form.cleaned_data.get(name))}"
-                for name in form.changed_data
-            ]
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        changes = getattr(self, "_audit", [])
-        self._audit = []
+        obj = form.instance
+        if not change:
+            record_event(self.audit_proposal(obj), request.user, "created_in_admin", obj=obj)
+            return
+        before = getattr(request, "_audit_before", {})
+        changes = [
+            f"{form.fields[name].label}：{before[name]} → {_shown(obj, name)}"
+            for name in form.changed_data
+            if name in before
+        ]
         if changes:
             record_event(
-                self.audit_proposal(form.instance),
+                self.audit_proposal(obj),
                 request.user,
                 "changed_in_admin",
-                comment=f"{form.instance._meta.verbose_name}：" + "；".join(changes),
-                obj=form.instance,
+                comment=f"{obj._meta.verbose_name}：" + "；".join(changes),
+                obj=obj,
             )
 
 
@@ -280,6 +296,11 @@ class ProposalAdmin(AuditedAdmin):
             # A new proposal is a draft: its session is chosen here, the rest by the workflow.
             fields = [f for f in fields if f != "session"]
         return fields
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
 
     fieldsets = [
         (

@@ -246,6 +246,7 @@ class Publication(models.Model):
     # changes the letter, never what is on the site.
     letter_date = models.DateField(_("date of the letter"), null=True, blank=True)
     attestation = models.CharField(_("sign-off attestation"), max_length=100, blank=True)
+    unit_name = models.CharField(_("issuing unit"), max_length=100, blank=True)
     published_at = models.DateTimeField(_("published at"))
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -161,3 +161,12 @@ def test_a_draft_is_not_corrected_it_is_edited(world):
         result_class="A",
         match="while the letter is",
     )
+
+
+def test_a_unit_renamed_later_does_not_rewrite_its_published_letters(client, published):
+    unit = published.assignment.unit
+    unit.name = "重庆市梁平区科学技术和经济信息化局"
+    unit.save()
+    page = client.get(reverse("public:reply", args=[published.pk])).content.decode()
+    assert "重庆市梁平区科学技术局" in page
+    assert "科学技术和经济信息化局" not in page

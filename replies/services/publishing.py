@@ -115,6 +115,7 @@ def _publish_version(letter, actor, now, kind, title, text, reason=""):
         text=text,
         letter_date=letter.letter_date,
         attestation=letter.attestation,
+        unit_name=letter.assignment.unit.name,
         published_at=now,
         published_by=actor,
         reason=reason,
@@ -225,7 +226,9 @@ def correct_typo(letter, actor, reason, title=None, text=None):
     )
     # The letter's own date and attestation are the signed ones; keep them on the version.
     Publication.objects.filter(pk=version.pk).update(
-        letter_date=current.letter_date, attestation=current.attestation
+        letter_date=current.letter_date,
+        attestation=current.attestation,
+        unit_name=current.unit_name,
     )
     letter.save(update_fields=["updated_at"])
     event(letter, actor, "reply_typo_corrected", comment=reason)

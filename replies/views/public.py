@@ -246,6 +246,8 @@ def _letter_page(request, pk, template, version=None):
         "is_summary": letter.disclosure == ReplyLetter.Disclosure.SUMMARY,
         "blocks": blocks(publication.text),
         "attestation": publication.attestation or letter.attestation,
+        # As it was published: a unit renamed later does not rewrite its old letters.
+        "unit_name": publication.unit_name or letter.assignment.unit.name,
         # Read inside a sentence: 更正说明：…，更正于….
         "correction_reason": publication.reason.rstrip("。.；;，, "),
         "letter_date": publication.letter_date or letter.letter_date or letter.published_at,

@@ -525,6 +525,7 @@ def build_publications(ctx, data, proposal, letter):
             text=version_text,
             letter_date=letter.letter_date,
             attestation=letter.attestation,
+            unit_name=letter.assignment.unit.name,
             published_at=at,
             published_by=publisher,
             reason=why,
