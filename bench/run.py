@@ -47,6 +47,7 @@ WORKERS = env_int("BENCH_WORKERS", 3)
 THREADS = env_int("BENCH_THREADS", 2)
 CONNECTIONS = env_int("BENCH_CONNECTIONS", 8)
 KEEP = os.environ.get("BENCH_KEEP", "0") == "1"
+VACUUM = os.environ.get("BENCH_VACUUM", "1") == "1"
 POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 DB = os.environ.get("BENCH_DB") or f"tian_bench_{os.getpid()}"
 
@@ -131,7 +132,8 @@ def data_fingerprint():
     for path in sources:
         digest.update(str(path.relative_to(ROOT)).encode())
         digest.update(path.read_bytes())
-    return f"tian bench: {PROPOSALS} proposals, code {digest.hexdigest()[:16]}"
+    analyzed = "VACUUM ANALYZE" if VACUUM else "ANALYZE"
+    return f"tian bench: {PROPOSALS} proposals, {analyzed}, code {digest.hexdigest()[:16]}"
 
 
 def template_comment(admin):
@@ -155,11 +157,13 @@ def load_data(admin, name, load_env):
     # The demo first: loaded after generate_data, its 第069号 collides with a generated one.
     manage(env, "load_demo", "--force")
     manage(env, "generate_data", "--proposals", str(PROPOSALS))
-    log("VACUUM ANALYZE")
-    # VACUUM as well as ANALYZE, so that autovacuum does not wake up on the fresh tables
-    # in the middle of a measurement.
+    # VACUUM too by default: the tables are then as autovacuum keeps them in production (with
+    # the visibility map that index-only scans need), whether autovacuum is on here or not,
+    # and it cannot wake up on the fresh tables in the middle of a measurement.
+    statement = "VACUUM (ANALYZE)" if VACUUM else "ANALYZE"
+    log(statement)
     with psycopg.connect(database_url(name), autocommit=True) as conn:
-        conn.execute("VACUUM (ANALYZE)")
+        conn.execute(statement)
     log(f"database {name} loaded in {time.monotonic() - started:.0f} s")
 
 
@@ -281,6 +285,8 @@ class Server:
             f"127.0.0.1:{self.port}",
             "--workers",
             str(WORKERS),
+            # Else both servers would claim the same ~/.gunicorn/gunicorn.ctl.
+            "--no-control-socket",
         ]
         with open(self.log_path, "ab") as out:
             self.proc = subprocess.Popen(
@@ -296,14 +302,14 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise BenchError(f"{self.name} exited with {self.proc.returncode}{self.log_tail()}")
+                raise BenchError(f"{self.name} exited with {self.proc.returncode}")
             try:
                 if get(self.port, path)[0] == 200 and len(self.workers()) == WORKERS:
                     return
             except OSError:
                 pass
             time.sleep(0.2)
-        raise BenchError(f"{self.name} did not answer {path} in {timeout} s{self.log_tail()}")
+        raise BenchError(f"{self.name} did not answer {path} in {timeout} s")
 
     def workers(self):
         found = []
@@ -507,7 +513,8 @@ def report(rows, floor_start, floor_end, total_proposals, app_rss, floor_rss, pg
         "",
         f"- code: {git_version()}",
         f"- machine: {machine()}; PostgreSQL {pg_version}",
-        f"- data: the demo + {PROPOSALS} generated proposals ({total_proposals} in all)",
+        f"- data: the demo + {PROPOSALS} generated proposals ({total_proposals} in all), "
+        + ("VACUUM ANALYZE" if VACUUM else "ANALYZE only"),
         f"- gunicorn {WORKERS} sync workers each for the app and the floor; "
         f"`wrk -t{THREADS} -c{CONNECTIONS} -d{SECONDS}s` per page; "
         f"p50/p95 over {SAMPLES} sequential requests timed in the client",
@@ -613,7 +620,7 @@ def run(admin, tmp):
         floor_rss = rss_line(floor)
         if app.workers() != workers_before:
             log("warning: app workers were restarted during the run (timeouts?)" + app.log_tail())
-    except Exception:
+    except Exception:  # what the servers said may explain it
         for server in servers:
             print(server.log_tail(), file=sys.stderr)
         raise
