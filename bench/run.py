@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ TEMPLATE_DB = "tian_bench_template"
 DEMO_PASSWORD = "demo-pass-069"
 SEARCH = "高新区"  # a generated topic (国家级高新区创建) and the demo 069's subject
 WARMUP_ROUNDS = 3
+HZ = os.sysconf("SC_CLK_TCK")
+BUSY = 0.05  # other processes' share of the CPUs above which the numbers are not to be trusted
 
 
 def env_int(name, default):
@@ -239,9 +242,9 @@ def free_port():
 
 
 def proc_stat(pid):
-    """The fields of /proc/<pid>/stat after the command name."""
+    """The command name in /proc/<pid>/stat, and the fields after it."""
     text = Path(f"/proc/{pid}/stat").read_text()
-    return text[text.rindex(")") + 2 :].split()
+    return text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :].split()
 
 
 def proc_status(pid, key):
@@ -256,11 +259,77 @@ def cpu_ticks(servers):
     for server in servers:
         for pid in server.workers():
             try:
-                fields = proc_stat(pid)
+                _comm, fields = proc_stat(pid)
             except FileNotFoundError:
                 continue
             total += int(fields[11]) + int(fields[12])  # utime + stime
     return total
+
+
+def command_line(pid, width=60):
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
+    return b" ".join(words).decode(errors="replace").strip()[:width]
+
+
+class Neighbours(threading.Thread):
+    """CPU that other processes take while we measure: on a busy machine the numbers lie.
+
+    Samples /proc every second; PostgreSQL's processes are not counted (ours are among them).
+    """
+
+    def __init__(self, sessions):
+        super().__init__(daemon=True)
+        self.sessions = {str(s) for s in sessions}  # ours, wrk's and the servers' sessions
+        self.started = time.monotonic()
+        self.since = time.clock_gettime(time.CLOCK_BOOTTIME) * HZ  # /proc's starttime unit
+        self.seen = {}  # pid: ticks at the last sample
+        self.used = {}  # command line: ticks used since we started
+        self.stopping = threading.Event()
+        self.sample()
+
+    def run(self):
+        while not self.stopping.wait(1):
+            self.sample()
+
+    def sample(self):
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                comm, fields = proc_stat(entry.name)
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if fields[3] in self.sessions or comm == "postgres":
+                continue
+            ticks = int(fields[11]) + int(fields[12])
+            if entry.name in self.seen:
+                before = self.seen[entry.name]
+            else:  # a process born since we started used all its time while we measured
+                before = ticks if int(fields[19]) < self.since else 0
+            if ticks > before:
+                name = command_line(entry.name) or comm
+                self.used[name] = self.used.get(name, 0) + ticks - before
+            self.seen[entry.name] = ticks
+
+    def stop(self):
+        """One line for the report, and whether the machine was busy."""
+        self.stopping.set()
+        self.join()
+        self.sample()
+        seconds = time.monotonic() - self.started
+        used = {name: ticks / HZ for name, ticks in self.used.items()}
+        share = sum(used.values()) / (seconds * os.cpu_count())
+        top = sorted(used.items(), key=lambda item: -item[1])[:3]
+        names = ", ".join(f"`{name}` {cpu:.0f} s" for name, cpu in top if cpu >= 1)
+        line = (
+            f"other processes (PostgreSQL not counted) used {sum(used.values()):.0f} CPU-seconds "
+            f"in the {seconds:.0f} s of measuring, {share:.0%} of the machine"
+            + (f" ({names})" if names else "")
+        )
+        return line, share > BUSY
 
 
 @dataclass
@@ -316,7 +385,7 @@ class Server:
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 try:
-                    if int(proc_stat(entry.name)[1]) == self.proc.pid:
+                    if int(proc_stat(entry.name)[1][1]) == self.proc.pid:  # its parent
                         found.append(int(entry.name))
                 except (FileNotFoundError, ProcessLookupError):
                     continue
@@ -506,18 +575,12 @@ def git_version():
     return f"{git('rev-parse', '--short', 'HEAD')} ({git('log', '-1', '--format=%s')}){dirty}"
 
 
-def report(rows, floor_start, floor_end, total_proposals, app_rss, floor_rss, pg_version):
+def report(facts, floor_start, floor_end, rows, notes):
     floor = (floor_start.rps + floor_end.rps) / 2
     lines = [
         f"# Benchmark {datetime.datetime.now():%Y-%m-%d %H:%M}",
         "",
-        f"- code: {git_version()}",
-        f"- machine: {machine()}; PostgreSQL {pg_version}",
-        f"- data: the demo + {PROPOSALS} generated proposals ({total_proposals} in all), "
-        + ("VACUUM ANALYZE" if VACUUM else "ANALYZE only"),
-        f"- gunicorn {WORKERS} sync workers each for the app and the floor; "
-        f"`wrk -t{THREADS} -c{CONNECTIONS} -d{SECONDS}s` per page; "
-        f"p50/p95 over {SAMPLES} sequential requests timed in the client",
+        *(f"- {fact}" for fact in facts),
         f"- floor (bare Django view, no database, no session): {floor_start.rps:.1f} req/s "
         f"at the start, {floor_end.rps:.1f} at the end, mean {floor:.1f}; "
         f"p50 {floor_start.percentile(50):.1f} ms, p95 {floor_start.percentile(95):.1f} ms",
@@ -525,7 +588,6 @@ def report(rows, floor_start, floor_end, total_proposals, app_rss, floor_rss, pg
         "| page | req/s | share of floor | p50 ms | p95 ms | goal | met? |",
         "|---|---:|---:|---:|---:|---:|---|",
     ]
-    notes = []
     for label, goal, result in rows:
         share = result.rps / floor * 100
         goal_text = f"≥ {goal:g} %" if goal is not None else "—"
@@ -535,32 +597,46 @@ def report(rows, floor_start, floor_end, total_proposals, app_rss, floor_rss, pg
             f"| {result.percentile(95):.1f} | {goal_text} | {met} |"
         )
         if result.errors:
-            notes.append(f"- {label}: wrk reported {result.errors}")
+            notes.append(f"{label}: wrk reported {result.errors}")
         if result.requests < 100:
-            notes.append(f"- {label}: only {result.requests} requests in {SECONDS} s")
-    rss_text, rss_max = app_rss
-    lines += [
-        "",
-        f"Worker RSS after the run: app {rss_text} — goal ≤ 150 MB per worker: "
-        f"{'met' if rss_max <= 150 else 'not met'}; floor {floor_rss[0]}.",
-    ]
+            notes.append(f"{label}: only {result.requests} requests in {SECONDS} s")
     if notes:
-        lines += ["", "Notes:", *notes]
+        lines += ["", "Notes:", *(f"- {note}" for note in notes)]
     return "\n".join(lines) + "\n"
 
 
 # --- the run -------------------------------------------------------------------------------------
 
 
+def measure_pages(admin, app, floor, ids):
+    """The floor, every page, the floor again; each page's (label, goal, result)."""
+    cookies = {user: login(app.port, user) for user in {p.user for p in PAGES} - {None}}
+    log("floor (start)")
+    floor_start = measure(floor.port, "/")
+    log(f"  {floor_start.rps:.1f} req/s")
+    rows = []
+    for page in PAGES:
+        label, path = page.label.format(**ids), page.path.format(**ids)
+        log(label)
+        headers = {"Cookie": cookies[page.user]} if page.user else {}
+        result = measure(app.port, path, headers, page.conditional)
+        log(f"  {result.rps:.1f} req/s, p50 {result.percentile(50):.1f} ms")
+        rows.append((label, page.goal, result))
+        wait_idle(admin, [app, floor])
+    log("floor (end)")
+    floor_end = measure(floor.port, "/")
+    log(f"  {floor_end.rps:.1f} req/s")
+    return floor_start, rows, floor_end
+
+
 def run(admin, tmp):
     started = time.monotonic()
-    secret = secrets.token_urlsafe(50)
     base_env = clean_env()
     load_env = {**base_env, "DJANGO_DEBUG": "1", "DJANGO_VAR_DIR": str(tmp / "var")}
     serve_env = {
         **base_env,
         "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": secret,
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_COOKIES": "0",
         "DJANGO_STATIC_ROOT": str(tmp / "static"),
@@ -579,7 +655,6 @@ def run(admin, tmp):
         text=True,
     ).stdout.split()
     proposal_id, letter_id, total_proposals = (int(x) for x in found[-3:])
-    pg_version = admin.execute("SHOW server_version").fetchone()[0]
 
     app = Server("app", "config.wsgi", ROOT, serve_env, tmp / "app.log")
     floor = Server(
@@ -589,46 +664,48 @@ def run(admin, tmp):
         {**base_env, "DJANGO_SETTINGS_MODULE": "floor.settings"},
         tmp / "floor.log",
     )
-    servers = [app, floor]
     try:
-        for server in servers:
+        for server in (app, floor):
             server.start()
         app.wait_ready("/healthz")
         floor.wait_ready("/")
         log(f"app on :{app.port}, floor on :{floor.port}, {WORKERS} workers each")
         workers_before = app.workers()
-
-        cookies = {user: login(app.port, user) for user in {p.user for p in PAGES} - {None}}
-
-        log("floor (start)")
-        floor_start = measure(floor.port, "/")
-        log(f"  {floor_start.rps:.1f} req/s")
-        rows = []
-        for page in PAGES:
-            ids = {"proposal": proposal_id, "letter": letter_id}
-            label, path = page.label.format(**ids), page.path.format(**ids)
-            log(label)
-            headers = {"Cookie": cookies[page.user]} if page.user else {}
-            result = measure(app.port, path, headers, page.conditional)
-            log(f"  {result.rps:.1f} req/s, p50 {result.percentile(50):.1f} ms")
-            rows.append((label, page.goal, result))
-            wait_idle(admin, servers)
-        app_rss = rss_line(app)
-        log("floor (end)")
-        floor_end = measure(floor.port, "/")
-        log(f"  {floor_end.rps:.1f} req/s")
-        floor_rss = rss_line(floor)
-        if app.workers() != workers_before:
-            log("warning: app workers were restarted during the run (timeouts?)" + app.log_tail())
+        neighbours = Neighbours([os.getsid(0), app.proc.pid, floor.proc.pid])
+        neighbours.start()
+        floor_start, rows, floor_end = measure_pages(
+            admin, app, floor, {"proposal": proposal_id, "letter": letter_id}
+        )
+        others, busy = neighbours.stop()
+        (app_rss, app_rss_max), (floor_rss, _) = rss_line(app), rss_line(floor)
+        restarted = app.workers() != workers_before
     except Exception:  # what the servers said may explain it
-        for server in servers:
+        for server in (app, floor):
             print(server.log_tail(), file=sys.stderr)
         raise
     finally:
-        for server in servers:
+        for server in (app, floor):
             server.stop()
 
-    text = report(rows, floor_start, floor_end, total_proposals, app_rss, floor_rss, pg_version)
+    pg_version = admin.execute("SHOW server_version").fetchone()[0]
+    facts = [
+        f"code: {git_version()}",
+        f"machine: {machine()}; PostgreSQL {pg_version}",
+        f"data: the demo + {PROPOSALS} generated proposals ({total_proposals} in all), "
+        + ("VACUUM ANALYZE" if VACUUM else "ANALYZE only"),
+        f"gunicorn {WORKERS} sync workers each for the app and the floor; "
+        f"`wrk -t{THREADS} -c{CONNECTIONS} -d{SECONDS}s` per page; "
+        f"p50/p95 over {SAMPLES} sequential requests timed in the client",
+        f"worker RSS after the run: app {app_rss} — goal ≤ 150 MB per worker: "
+        f"{'met' if app_rss_max <= 150 else 'not met'}; floor {floor_rss}",
+        others,
+    ]
+    notes = []
+    if busy:
+        notes.append("**The machine was busy with other work: these numbers are not reliable.**")
+    if restarted:
+        notes.append("Some app workers were restarted during the run (timeouts?).")
+    text = report(facts, floor_start, floor_end, rows, notes)
     text += f"\nWall time of the run: {time.monotonic() - started:.0f} s.\n"
     out = ROOT / "var" / f"bench-{datetime.datetime.now():%Y%m%d-%H%M%S}.md"
     out.parent.mkdir(exist_ok=True)
