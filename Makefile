@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format migrate demo messages fonts clean
+.PHONY: install run test lint format migrate demo messages fonts bench clean
 
 install: $(STAMP)
 
@@ -42,6 +42,11 @@ lint: install
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# The pages under load on a throwaway PostgreSQL database with 100,000 generated proposals,
+# beside a bare-Django floor; prints a table and writes var/bench-<time>.md (bench/README.md).
+bench: install
+	$(PY) bench/run.py
 
 # Regenerate and compile the zh_Hans catalog (needs GNU gettext).
 messages: install
