@@ -113,7 +113,7 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ["message", "verb", "recipient__username", "recipient__full_name"]
     autocomplete_fields = ["recipient"]
     list_select_related = ["recipient"]
-    date_hierarchy = "created_at"
+    # No date_hierarchy on a big table: its year list scans the whole table.
 
     # Messages the workflow sent, some with a proposer's personal receipt link: read them
     # here, never readdress, rewrite, add or delete them.

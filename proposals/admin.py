@@ -248,9 +248,10 @@ class ProposalAdmin(AuditedAdmin):
     # proposals to search them all made each search take seconds.
     search_fields = ["title", "number__exact"]
     list_select_related = ["session__term", "category"]
-    date_hierarchy = "created_at"
+    # No date_hierarchy on a big table: its year list scans the whole table.
     show_full_result_count = False
     paginator = EstimatingPaginator
+    list_per_page = 50
     autocomplete_fields = ["category", "suggested_units"]
     # The workflow owns the state, the number and everything decided in review, assignment
     # and supervision; the admin corrects content (and each correction is audited).
@@ -279,6 +280,14 @@ class ProposalAdmin(AuditedAdmin):
 
     def audit_proposal(self, obj):
         return obj
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        match = request.resolver_match
+        if match is not None and match.url_name.endswith("changelist"):
+            # The list shows none of the long texts; 100 rows of them were most of its bytes.
+            queryset = queryset.defer("reasons", "suggestions", "review_comment")
+        return queryset
 
     def get_search_results(self, request, queryset, search_term):
         results, duplicates = super().get_search_results(request, queryset, search_term)
@@ -432,6 +441,7 @@ class AssignmentAdmin(WorkflowOnlyAdmin):
     # No date_hierarchy on the big tables: its year list scans the whole table.
     show_full_result_count = False
     paginator = EstimatingPaginator
+    list_per_page = 50
     fieldsets = [
         (None, {"fields": ["proposal", "unit", "role", "round", "is_active", "replaced_by"]}),
         (
@@ -476,7 +486,7 @@ class CoOpinionAdmin(WorkflowOnlyAdmin):
     list_display = ["title", "doc_number", "assignment", "signatory", "created_at", "sent_at"]
     search_fields = ["title", "doc_number", "assignment__proposal__title"]
     list_select_related = ["assignment__proposal", "assignment__unit"]
-    date_hierarchy = "created_at"
+    # No date_hierarchy on a big table: its year list scans the whole table.
 
 
 @admin.register(ContactRecord)
@@ -485,7 +495,7 @@ class ContactRecordAdmin(WorkflowOnlyAdmin):
     list_filter = ["method", "leader_took_part"]
     search_fields = ["assignment__proposal__title", "participants", "summary"]
     list_select_related = ["assignment__proposal", "assignment__unit"]
-    date_hierarchy = "contacted_on"
+    # No date_hierarchy on a big table: its year list scans the whole table.
 
 
 @admin.register(Event)
@@ -510,6 +520,7 @@ class EventAdmin(admin.ModelAdmin):
     # No date_hierarchy: its year list scans the whole table (300,000 events).
     show_full_result_count = False
     paginator = EstimatingPaginator
+    list_per_page = 50
 
     def has_add_permission(self, request):
         return False

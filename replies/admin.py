@@ -89,9 +89,10 @@ class ReplyLetterAdmin(WorkflowOnlyAdmin):
     # Newest first, along the primary key: the model's order (by publication)
     # would sort the whole table.
     ordering = ["-id"]
-    date_hierarchy = "sent_at"
+    # No date_hierarchy on a big table: its year list scans the whole table.
     show_full_result_count = False
     paginator = EstimatingPaginator
+    list_per_page = 50
     fieldsets = [
         (None, {"fields": ["assignment", "round", "state", "result_class", "doc_number"]}),
         (
@@ -165,7 +166,7 @@ class ReplyRevisionAdmin(WorkflowOnlyAdmin):
     list_display = ["letter", "number", "result_class", "submitted_by", "submitted_at", "decision"]
     search_fields = ["letter__title", "letter__doc_number", "title"]
     list_select_related = ["letter", "submitted_by"]
-    date_hierarchy = "submitted_at"
+    # No date_hierarchy on a big table: its year list scans the whole table.
 
 
 @admin.register(Publication)
@@ -182,7 +183,7 @@ class PublicationAdmin(WorkflowOnlyAdmin):
     list_filter = ["kind", ("ended_at", admin.EmptyFieldListFilter)]
     search_fields = ["title", "letter__title", "letter__doc_number"]
     list_select_related = ["letter", "published_by"]
-    date_hierarchy = "published_at"
+    # No date_hierarchy on a big table: its year list scans the whole table.
 
 
 @admin.register(Receipt)
@@ -203,6 +204,7 @@ class ReceiptAdmin(WorkflowOnlyAdmin):
     # No date_hierarchy: its year list scans the whole table.
     show_full_result_count = False
     paginator = EstimatingPaginator
+    list_per_page = 50
 
 
 # --- workflow steps as admin actions (the same services as the workspace) ------------------
