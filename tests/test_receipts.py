@@ -6,6 +6,7 @@ import pytest
 from django.core import signing
 from django.core.cache import cache
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
@@ -341,3 +342,15 @@ def test_the_reminder_command_says_how_many_it_sent(zhang, settings, capsys):
         assert "2 reminders sent." in capsys.readouterr().out
         call_command("send_receipt_reminders", date=later)
         assert "0 reminders sent." in capsys.readouterr().out
+
+
+def test_an_online_receipt_is_on_the_record_as_the_proposer_not_the_system(client, zhang, world):
+    client.post(url(zhang), GOOD)
+    event = world.proposal.events.get(verb="receipt_submitted")
+    assert event.actor == world.zhanghua
+    assert "张华" in event.actor_name
+    staff = Client()
+    staff.force_login(world.tiwei)
+    timeline = staff.get(world.proposal.get_absolute_url()).context["timeline"]
+    (row,) = [r for r in timeline if r["verb"] == "receipt_submitted"]
+    assert "张华" in str(row["actor"])
