@@ -531,3 +531,11 @@ def interim_proposals(today):
         },
     ]
     return [{**spec, "period": Proposal.Period.INTERIM} for spec in specs]
+
+
+def demo_numbers():
+    """The proposal numbers the demo gives in its session (第十五届一次会议): 069 and the rest.
+
+    Synthetic data skips them, so the demo and `generate_data` load in either order."""
+    specs = [CASE_069, *PLENARY_PROPOSALS, *interim_proposals(datetime.date.today())]
+    return {spec["number"] for spec in specs if spec.get("number")}

@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db.models import Count, Max, Min
+from django.test import override_settings
 
 from accounts.models import Proposer, Unit, User
 from demo import synthetic
@@ -243,3 +244,20 @@ def test_it_writes_in_batches_not_row_by_row(db, django_assert_max_num_queries):
     with django_assert_max_num_queries(N // 2):
         generate(batch_size=N)
     assert Proposal.objects.count() == N
+
+
+def test_the_demo_loads_after_generated_data(db):
+    """Either order works: generated proposals keep the demo's numbers (069 …) free."""
+    from django.core.management import call_command
+
+    from demo import seed
+
+    call_command("generate_data", proposals=300, stdout=StringIO())
+    session = Session.objects.get(term__number=15, number=1)
+    taken = set(Proposal.objects.filter(session=session).values_list("number", flat=True))
+    assert not taken & seed.demo_numbers()
+    with override_settings(DEBUG=True):
+        call_command("load_demo", "--force", stdout=StringIO())
+    assert (
+        Proposal.objects.get(session=session, number=69).title == "关于加快创建国家级高新区的建议"
+    )
