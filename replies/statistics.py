@@ -564,17 +564,17 @@ class Statistics:
     definitions: dict = field(default_factory=lambda: DEFINITIONS)
 
 
-def _rolled_up(cells, position, rows, label_of):
-    """Add the cube's cells into one row per value of the key at `position`."""
-    by_key = {}
+def _add(target, counts):
+    for name, value in counts.items():
+        target[name] = target.get(name, 0) + (value or 0)
+
+
+def _rolled_up(cells, position):
+    """The cube's cells added up by the key at `position`: {value: counts}."""
+    rows = {}
     for key, counts in cells.items():
-        value = key[position]
-        row = by_key.get(value)
-        if row is None:
-            row = by_key[value] = Row(value, label_of(value))
-        row.add(counts)
-    ordered = [by_key.pop(k) for k in rows if k in by_key]
-    return ordered + sorted(by_key.values(), key=lambda r: str(r.label))
+        _add(rows.setdefault(key[position], {}), counts)
+    return rows
 
 
 def _total(rows, label):
@@ -589,12 +589,12 @@ CACHE_SECONDS = 24 * 3600
 
 
 def figures(session, today, use_cache=True):
-    """The counts of the page: (proposal cube, proposals by state, unit rows).
+    """The counts of each table's rows: {table key: {row key: counts}}, and "by_state".
 
     Kept in the cache until the data changes. Every change the figures depend on is a
     workflow step, and every step writes an audit event (append-only, so ids only grow):
-    the latest event's id is the version of the data. `today` is in the key too, since
-    what is overdue changes at midnight.
+    the latest event is the version of the data. `today` is in the key too, since what is
+    overdue changes at midnight.
     """
     latest = Event.objects.order_by("-pk").values_list("pk", "created_at").first()
     version = f"{latest[0]}@{latest[1].timestamp()}" if latest else "0"
@@ -602,9 +602,30 @@ def figures(session, today, use_cache=True):
     if use_cache and (cached := cache.get(key)) is not None:
         return cached
     cells, by_state = proposal_cube(session, today)
-    result = (cells, by_state, unit_rows(session, today))
+    units = unit_rows(session, today)
+    result = {
+        "sessions": _rolled_up(cells, 0),
+        "categories": _rolled_up(cells, 1),
+        "kinds": _rolled_up(cells, 2),
+        "units": _rolled_up({k: v for k, v in units.items() if k[1] == 1}, 0),
+        # Round 2 and any later round, beside round 1.
+        "round2": _rolled_up({k: v for k, v in units.items() if k[1] > 1}, 0),
+        "by_state": by_state,
+    }
+    for name, rows in result.items():
+        if name != "by_state":
+            for counts in rows.values():
+                _finish(counts)
     cache.set(key, result, CACHE_SECONDS)
     return result
+
+
+def _rows(counts_by_key, order, names):
+    """Rows in the given order of keys, then any other key by name."""
+    missing = pgettext_lazy("statistics", "None")
+    rows = [Row(k, names.get(k, missing), counts_by_key[k]) for k in order if k in counts_by_key]
+    others = [Row(k, names.get(k, missing), c) for k, c in counts_by_key.items() if k not in order]
+    return rows + sorted(others, key=lambda r: str(r.label))
 
 
 def statistics(session, today, unit_ids=None, use_cache=True):
@@ -614,84 +635,66 @@ def statistics(session, today, unit_ids=None, use_cache=True):
     staff); the totals are always of every unit.
     """
     total_label = pgettext_lazy("statistics", "Total")
-    cells, by_state, units = figures(session, today, use_cache)
+    counts = figures(session, today, use_cache)
     sessions = list(
         Session.objects.select_related("term")
-        .filter(pk__in=[session.pk] if session else {k[0] for k in cells})
+        .filter(pk__in=[session.pk] if session else list(counts["sessions"]))
         .order_by("term__number", "number")
     )
-    session_names = {s.pk: str(s) for s in sessions}
-    categories = list(Category.objects.filter(pk__in={k[1] for k in cells if k[1]}))
-    category_names = {c.pk: c.name for c in categories}
+    categories = sorted(
+        Category.objects.filter(pk__in=[k for k in counts["categories"] if k]),
+        key=lambda c: (c.position, c.name),
+    )
     kinds = dict(Proposal.Kind.choices)
+    unit_ids_counted = set(counts["units"]) | set(counts["round2"])
+    unit_names = {
+        u.pk: u.short_name or u.name for u in Unit.objects.filter(pk__in=unit_ids_counted)
+    }
 
-    def table(key, title, dimension, position, order, names):
-        rows = _rolled_up(
-            cells, position, order, lambda v: names.get(v, pgettext_lazy("statistics", "None"))
-        )
-        for row in rows:
-            _finish(row.counts)
+    def proposal_table(key, title, dimension, order, names):
+        rows = _rows(counts[key], order, names)
         return Table(key, title, dimension, PROPOSAL_COLUMNS, rows, _total(rows, total_label))
 
-    tables = {}
-    tables["sessions"] = table(
-        "sessions",
-        pgettext_lazy("statistics", "By session"),
-        _("Session"),
-        0,
-        [s.pk for s in sessions],
-        session_names,
-    )
-    if session is not None:
-        # One session: its row is the total.
-        tables["sessions"].total = None
-
-    unit_names = {
-        u.pk: u.short_name or u.name for u in Unit.objects.filter(pk__in={k[0] for k in units})
-    }
-    for key, title, rounds, columns in (
-        ("units", pgettext_lazy("statistics", "By unit"), lambda r: r == 1, UNIT_COLUMNS),
-        (
-            "round2",
-            pgettext_lazy("statistics", "Re-handling (round 2), by unit"),
-            lambda r: r > 1,
-            ROUND2_COLUMNS,
-        ),
-    ):
-        rows = {}
-        for (unit_id, round_number), counts in units.items():
-            if not rounds(round_number):
-                continue
-            row = rows.get(unit_id)
-            if row is None:
-                row = rows[unit_id] = Row(unit_id, unit_names.get(unit_id, ""))
-            row.add(counts)
-        rows = list(rows.values())
-        for row in rows:
-            _finish(row.counts)
+    def unit_table(key, title, columns):
+        rows = _rows(counts[key], [], unit_names)
         rows.sort(key=lambda r: (-r.counts.get("assigned", 0), str(r.label)))
         total = _total(rows, total_label)
         if unit_ids is not None:
             rows = [r for r in rows if r.key in unit_ids]
-        tables[key] = Table(key, title, _("Unit"), columns, rows, total)
+        return Table(key, title, _("Unit"), columns, rows, total)
 
-    tables["categories"] = table(
-        "categories",
-        pgettext_lazy("statistics", "By category"),
-        _("Category"),
-        1,
-        [c.pk for c in sorted(categories, key=lambda c: (c.position, c.name))],
-        category_names,
+    sessions_table = proposal_table(
+        "sessions",
+        pgettext_lazy("statistics", "By session"),
+        _("Session"),
+        [s.pk for s in sessions],
+        {s.pk: str(s) for s in sessions},
     )
-    tables["kinds"] = table(
-        "kinds",
-        pgettext_lazy("statistics", "By proposer kind"),
-        pgettext_lazy("statistics", "Proposer kind"),
-        2,
-        list(kinds),
-        kinds,
-    )
+    if session is not None:
+        # One session: its row is the total.
+        sessions_table.total = None
     # The order of the page and of the workbook.
-    order = ["sessions", "units", "categories", "kinds", "round2"]
-    tables = {key: tables[key] for key in order}
-    return Statistics(session, tables, sessions, by_state)
+    tables = {
+        "sessions": sessions_table,
+        "units": unit_table("units", pgettext_lazy("statistics", "By unit"), UNIT_COLUMNS),
+        "categories": proposal_table(
+            "categories",
+            pgettext_lazy("statistics", "By category"),
+            _("Category"),
+            [c.pk for c in categories],
+            {c.pk: c.name for c in categories},
+        ),
+        "kinds": proposal_table(
+            "kinds",
+            pgettext_lazy("statistics", "By proposer kind"),
+            pgettext_lazy("statistics", "Proposer kind"),
+            list(kinds),
+            kinds,
+        ),
+        "round2": unit_table(
+            "round2",
+            pgettext_lazy("statistics", "Re-handling (round 2), by unit"),
+            ROUND2_COLUMNS,
+        ),
+    }
+    return Statistics(session, tables, sessions, counts["by_state"])

@@ -10,6 +10,8 @@ from urllib.parse import quote
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
@@ -73,6 +75,8 @@ def index(request):
     query.pop("table", None)
     if "session" not in query:
         query["session"] = stats.session.pk if stats.session else ""
+    for table in tables:
+        table.body = table_body(table)
     return render(
         request,
         "work/statistics/index.html",
@@ -87,6 +91,29 @@ def index(request):
             "state_chart": state_chart(stats),
         },
     )
+
+
+def table_body(table):
+    """The table's rows as HTML.
+
+    Written here rather than in the template: the page for all sessions has some 10,000
+    cells, and the template language takes ten times longer over them than this does.
+    Labels are escaped; the cells are numbers and percentages, the column keys our own.
+    """
+    opening = {
+        c.key: f'<td class="{"rate" if c.is_rate else "count"}" data-column="{c.key}">'
+        for c in table.columns
+    }
+    lines = []
+    for line in table.lines:
+        row = line["row"]
+        cells = "".join(f"{opening[cell.column.key]}{cell.text}</td>" for cell in line["cells"])
+        total = ' class="total"' if line["is_total"] else ""
+        lines.append(
+            f'<tr{total} data-row="{escape(row.key)}">'
+            f'<th scope="row">{escape(row.label)}</th>{cells}</tr>'
+        )
+    return mark_safe("\n".join(lines))  # noqa: S308 — built from escaped parts above
 
 
 # --- charts ------------------------------------------------------------------------------------
