@@ -255,7 +255,12 @@ def workbook(tables, scope, today):
     for table in tables:
         sheet = book.create_sheet(_sheet_name(table.title, book.sheetnames))
         width = len(table.columns) + 1
-        sheet.append([f"{scope} · {table.title} · {_('as of')} {today.isoformat()}"])
+        title = _("%(scope)s · %(table)s · as of %(date)s") % {
+            "scope": scope,
+            "table": table.title,
+            "date": today.isoformat(),
+        }
+        sheet.append([title])
         sheet.cell(1, 1).font = Font(bold=True, size=13)
         groups = [""]
         for group, span in table.groups:
