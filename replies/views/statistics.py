@@ -101,7 +101,7 @@ def table_body(table):
     Labels are escaped; the cells are numbers and percentages, the column keys our own.
     """
     opening = {
-        c.key: f'<td class="{"rate" if c.is_rate else "count"}" data-column="{c.key}">'
+        c.key: f'<td class="{"rate" if c.is_rate else "num"}" data-column="{c.key}">'
         for c in table.columns
     }
     lines = []
