@@ -588,6 +588,12 @@ def _total(rows, label):
 CACHE_SECONDS = 24 * 3600
 
 
+def data_version():
+    """What changes whenever a figure may: the latest audit event (one indexed query)."""
+    latest = Event.objects.order_by("-pk").values_list("pk", "created_at").first()
+    return f"{latest[0]}@{latest[1].timestamp()}" if latest else "0"
+
+
 def figures(session, today, use_cache=True):
     """The counts of each table's rows: {table key: {row key: counts}}, and "by_state".
 
@@ -596,8 +602,7 @@ def figures(session, today, use_cache=True):
     the latest event is the version of the data. `today` is in the key too, since what is
     overdue changes at midnight.
     """
-    latest = Event.objects.order_by("-pk").values_list("pk", "created_at").first()
-    version = f"{latest[0]}@{latest[1].timestamp()}" if latest else "0"
+    version = data_version()
     key = f"statistics:v1:{session.pk if session else 'all'}:{today.isoformat()}:{version}"
     if use_cache and (cached := cache.get(key)) is not None:
         return cached

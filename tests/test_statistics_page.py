@@ -65,9 +65,9 @@ def test_it_only_answers_get(staff):
 def test_the_current_session_is_shown_unless_another_is_chosen(staff, world):
     other = Session.objects.create(term=world.term, number=2)
     response = staff.get(URL)
-    assert response.context["stats"].session == world.session
-    assert staff.get(URL, {"session": other.pk}).context["stats"].session == other
-    assert staff.get(URL, {"session": ""}).context["stats"].session is None
+    assert response.context["session"] == world.session
+    assert staff.get(URL, {"session": other.pk}).context["session"] == other
+    assert staff.get(URL, {"session": ""}).context["session"] is None
 
 
 @pytest.mark.parametrize("value", ["abc", "999999", "1 OR 1=1", "-1", "9" * 40])
@@ -75,7 +75,7 @@ def test_a_bad_session_gets_a_message_not_a_500(staff, world, value):
     response = staff.get(URL, {"session": value})
     assert response.status_code == 200
     assert "Choose a session from the list." in response.content.decode()
-    assert response.context["stats"].session == world.session
+    assert response.context["session"] == world.session
     assert staff.get(URL + "xlsx/", {"session": value}).status_code == 200
 
 
@@ -175,3 +175,21 @@ def test_the_figures_are_counted_in_one_query_per_table(world, django_assert_num
         figures(None, timezone.localdate(), use_cache=False)
     with django_assert_num_queries(1):  # only the version once cached
         figures(None, timezone.localdate())
+
+
+def test_the_page_follows_a_change_of_the_data(staff, world):
+    def pending():
+        page = staff.get(URL, {"session": world.session.pk}).content.decode()
+        table = page.split('data-table="sessions"')[1]
+        return table.split('<td class="num" data-column="pending">')[1].split("<")[0]
+
+    assert pending() == "0"
+    proposal = Proposal.objects.create(
+        session=world.session, title="新提案", reasons="理由", suggestions="建议"
+    )
+    ProposalProposer.objects.create(proposal=proposal, proposer=world.zhanghua_proposer)
+    assert pending() == "0"  # a draft is not received
+    from proposals import services
+
+    services.submit(proposal, world.zhanghua)  # an audit event: the figures are counted again
+    assert pending() == "1"

@@ -5,15 +5,17 @@ The charts are SVG drawn here and in the template: no script, no CDN.
 """
 
 import io
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -23,7 +25,7 @@ from core.views import require
 from proposals import access, deadlines
 from proposals.models import Session
 
-from ..statistics import STATE_BANDS, statistics
+from ..statistics import CACHE_SECONDS, STATE_BANDS, data_version, statistics
 from ..statistics_forms import StatisticsForm
 
 # What a unit's people see: the totals (by session) and their own unit's rows.
@@ -53,14 +55,9 @@ def _scope(request):
     return current, form, ""
 
 
-def _figures(request):
-    committee, units = _viewer(request.user)
-    session, form, table = _scope(request)
-    today = deadlines.local_today()
-    stats = statistics(session, today, unit_ids=None if committee else set(units))
+def _tables(stats, committee):
     keys = list(stats.tables) if committee else UNIT_TABLES
-    tables = [stats.tables[key] for key in keys]
-    return stats, tables, form, table, today
+    return [stats.tables[key] for key in keys]
 
 
 def _scope_label(session):
@@ -70,25 +67,51 @@ def _scope_label(session):
 @login_required
 @require_GET
 def index(request):
-    stats, tables, form, _table, today = _figures(request)
-    query = request.GET.copy()
-    query.pop("table", None)
-    if "session" not in query:
-        query["session"] = stats.session.pk if stats.session else ""
-    for table in tables:
-        table.body = table_body(table)
+    committee, units = _viewer(request.user)
+    session, form, _table = _scope(request)
+    today = deadlines.local_today()
+    query = urlencode({"session": session.pk if session else ""})
+    # The figures' part of the page is the same for everyone with the same view of the same
+    # data: kept until the data changes (see statistics.figures).
+    viewer = "committee" if committee else "units-" + "-".join(map(str, sorted(units)))
+    key = ":".join(
+        [
+            "statistics:page:v1",
+            get_language(),
+            str(session.pk if session else "all"),
+            today.isoformat(),
+            data_version(),
+            viewer,
+        ]
+    )
+    figures = cache.get(key)
+    if figures is None:
+        stats = statistics(session, today, unit_ids=None if committee else set(units))
+        tables = _tables(stats, committee)
+        for table in tables:
+            table.body = table_body(table)
+        figures = render_to_string(
+            "work/statistics/_figures.html",
+            {
+                "stats": stats,
+                "tables": tables,
+                "query": query,
+                "unit_chart": unit_chart(stats.tables["units"]),
+                "state_chart": state_chart(stats),
+            },
+            request=request,
+        )
+        cache.set(key, figures, CACHE_SECONDS)
     return render(
         request,
         "work/statistics/index.html",
         {
             "form": form,
-            "stats": stats,
-            "tables": tables,
-            "scope": _scope_label(stats.session),
+            "session": session,
+            "figures": mark_safe(figures),  # noqa: S308 — rendered by the template above
+            "scope": _scope_label(session),
             "today": today,
-            "query": query.urlencode(),
-            "unit_chart": unit_chart(stats.tables["units"]),
-            "state_chart": state_chart(stats),
+            "query": query,
         },
     )
 
@@ -297,7 +320,11 @@ def workbook(tables, scope, today):
 @login_required
 @require_GET
 def xlsx(request):
-    stats, tables, _form, table, today = _figures(request)
+    committee, units = _viewer(request.user)
+    session, _form, table = _scope(request)
+    today = deadlines.local_today()
+    stats = statistics(session, today, unit_ids=None if committee else set(units))
+    tables = _tables(stats, committee)
     if table:
         tables = [t for t in tables if t.key == table]
         require(bool(tables))
