@@ -193,3 +193,11 @@ def test_the_page_follows_a_change_of_the_data(staff, world):
 
     services.submit(proposal, world.zhanghua)  # an audit event: the figures are counted again
     assert pending() == "1"
+
+
+def test_a_download_without_a_session_is_of_the_current_one(staff, world):
+    Session.objects.create(term=world.term, number=2)
+    response = staff.get(URL + "xlsx/", {"table": "sessions"})
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
+    assert sheet["A1"].value.startswith(str(world.session))
+    assert [r[0] for r in sheet.iter_rows(min_row=4, values_only=True)] == [str(world.session)]

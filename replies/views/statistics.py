@@ -47,9 +47,9 @@ def _scope(request):
     figures are those of the current session.
     """
     current = Session.objects.select_related("term").filter(is_current=True).first()
-    if "session" not in request.GET and "table" not in request.GET:
-        return current, StatisticsForm(initial={"session": current}), ""
-    form = StatisticsForm(request.GET)
+    data = request.GET.copy()
+    data.setdefault("session", current.pk if current else "")
+    form = StatisticsForm(data)
     if form.is_valid():
         return form.cleaned_data["session"], form, form.cleaned_data["table"]
     return current, form, ""
