@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -406,7 +407,8 @@ def _assignments(session):
         .filter(is_active=True, proposal__state__in=HANDLED)
         .annotate(
             due=Coalesce("extended_due", "reply_due"),
-            replied_on=TruncDate("replied_at"),
+            # The day it was sent where the committee is, whoever looks.
+            replied_on=TruncDate("replied_at", tzinfo=timezone.get_default_timezone()),
         )
         .annotate(face=Exists(face))
     )
