@@ -18,7 +18,7 @@ Who is counted (the definitions the page states, `DEFINITIONS`):
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -340,7 +340,7 @@ class Table:
 
 
 def _finish(counts):
-    """The counts worked out from others: the rest of a session's proposals, satisfaction."""
+    """The counts worked out from others: receipts not returned, satisfied or basically."""
     for prefix in ("attitude", "result"):
         counts[f"{prefix}_content"] = counts.get(f"{prefix}_satisfied", 0) + counts.get(
             f"{prefix}_basically", 0
@@ -410,7 +410,14 @@ def _assignments(session):
             # The day it was sent where the committee is, whoever looks.
             replied_on=TruncDate("replied_at", tzinfo=timezone.get_default_timezone()),
         )
-        .annotate(face=Exists(face))
+        # Looked up only for a sent reply: co-handling units' rows skip the subquery.
+        .annotate(
+            face=Case(
+                When(Q(role__in=REPLYING, replied_at__isnull=False), then=Exists(face)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
     )
 
 
@@ -458,13 +465,8 @@ def proposal_cube(session, today):
     cells = {}
     by_state = {}
 
-    def cell(key):
-        return cells.setdefault(key, {})
-
     def add(key, counts):
-        target = cell(key)
-        for name, value in counts.items():
-            target[name] = target.get(name, 0) + (value or 0)
+        _add(cells.setdefault(key, {}), counts)
 
     intake = (
         Proposal.objects.filter(_scope("", session))
@@ -533,9 +535,7 @@ def unit_rows(session, today):
     cells = {}
 
     def add(key, counts):
-        target = cells.setdefault(key, {})
-        for name, value in counts.items():
-            target[name] = target.get(name, 0) + (value or 0)
+        _add(cells.setdefault(key, {}), counts)
 
     handling = (
         _assignments(session)
