@@ -232,6 +232,13 @@ class Proposal(models.Model):
             models.Index(fields=["-created_at", "-id"], name="proposal_newest"),
             # "Recently closed" in the closing queue.
             models.Index(fields=["state", "-closed_at", "-id"], name="proposal_state_closed"),
+            # Statistics group a session's proposals by category and kind, and join them to
+            # their assignments: read from the index alone, not from the wide rows.
+            models.Index(
+                fields=["session", "state"],
+                include=["category", "kind", "id"],
+                name="proposal_statistics",
+            ),
         ]
 
     def __str__(self):
@@ -483,6 +490,14 @@ class ContactRecord(models.Model):
         verbose_name = _("contact record")
         verbose_name_plural = _("contact records")
         ordering = ["contacted_on", "id"]
+        indexes = [
+            # 见面率: was there a face-to-face contact by the day the reply was sent?
+            models.Index(
+                fields=["assignment", "contacted_on"],
+                condition=Q(method__in=["meeting", "forum", "visit"]),
+                name="contact_face_to_face",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.contacted_on} {self.get_method_display()}"

@@ -119,6 +119,13 @@ class ReplyLetter(models.Model):
             models.Index(fields=["state", "sent_at"]),
             # The receipts overview: sent letters, newest first.
             models.Index(fields=["-sent_at", "-id"], name="letter_sent_newest"),
+            # Statistics count sent letters by class and join their receipts, by assignment.
+            models.Index(
+                fields=["assignment", "round"],
+                include=["id", "result_class"],
+                condition=Q(sent_at__isnull=False),
+                name="letter_statistics",
+            ),
         ]
 
     def __str__(self):
