@@ -207,6 +207,10 @@ TIAN = {
     "PUBLISH_WORKING_DAYS": 20,
     "RECEIPT_WORKING_DAYS": 15,
     "REHANDLING_MONTHS": 3,
+    # Extensions (延期) one assignment may be granted, each never past REPLY_MAX_MONTHS.
+    "EXTENSIONS_MAX": int(os.environ.get("TIAN_EXTENSIONS_MAX", "1")),
+    # "Due soon": badges, the supervision page and reminders look this many working days ahead.
+    "DUE_SOON_WORKING_DAYS": int(os.environ.get("TIAN_DUE_SOON_WORKING_DAYS", "5")),
 }
 
 # SMS: "accounts.sms.ConsoleBackend" logs messages; point this at your gateway's class.

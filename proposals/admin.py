@@ -16,10 +16,13 @@ from .models import (
     ContactRecord,
     CoOpinion,
     Event,
+    ExtensionRequest,
     Proposal,
     ProposalProposer,
     RejectionReason,
+    Reminder,
     Session,
+    SupervisionNote,
     Term,
 )
 from .workflow import record_event
@@ -450,6 +453,43 @@ class ContactRecordAdmin(WorkflowOnlyAdmin):
     date_hierarchy = "contacted_on"
 
 
+@admin.register(ExtensionRequest)
+class ExtensionRequestAdmin(WorkflowOnlyAdmin):
+    list_display = [
+        "assignment",
+        "status",
+        "previous_due",
+        "wished_due",
+        "granted_due",
+        "requested_at",
+        "requested_by",
+        "decided_at",
+    ]
+    list_filter = ["status"]
+    search_fields = ["assignment__proposal__title", "assignment__unit__short_name", "reason"]
+    list_select_related = ["assignment__proposal", "assignment__unit", "requested_by"]
+    ordering = ["-id"]
+    show_full_result_count = False
+
+
+@admin.register(SupervisionNote)
+class SupervisionNoteAdmin(WorkflowOnlyAdmin):
+    list_display = ["assignment", "created_at", "created_by", "answered_at", "answered_by"]
+    search_fields = ["assignment__proposal__title", "assignment__unit__short_name", "text"]
+    list_select_related = ["assignment__proposal", "assignment__unit", "created_by", "answered_by"]
+    ordering = ["-id"]
+    show_full_result_count = False
+
+
+@admin.register(Reminder)
+class ReminderAdmin(WorkflowOnlyAdmin):
+    list_display = ["sent_on", "assignment", "kind", "stage", "due"]
+    list_filter = ["kind", "stage"]
+    list_select_related = ["assignment__proposal", "assignment__unit"]
+    ordering = ["-id"]
+    show_full_result_count = False
+
+
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
     """The audit trail, to read: rows are append-only (Event.save/delete refuse)."""
@@ -543,6 +583,26 @@ def _extend_deadline(a, user, extended_due, reason):
     return services.extend_deadline(a, user, extended_due, reason)
 
 
+def _request_extension(a, user, wished_due, reason):
+    return services.request_extension(a, user, wished_due, reason)
+
+
+def _approve_extension(x, user, new_due=None, comment=""):
+    return services.decide_extension(x, user, True, new_due, comment)
+
+
+def _refuse_extension(x, user, comment):
+    return services.decide_extension(x, user, False, comment=comment)
+
+
+def _supervise(a, user, text):
+    return services.supervise(a, user, text)
+
+
+def _answer_supervision(n, user, answer):
+    return services.answer_supervision(n, user, answer)
+
+
 ProposalAdmin.actions = [
     delete_selected,
     workflow_action(_accept, _("Accept (立案)"), aa.CommentForm),
@@ -561,4 +621,13 @@ AssignmentAdmin.actions = [
     workflow_action(_refuse_return, _("Refuse the return request"), aa.RequiredCommentForm),
     workflow_action(_change_deadline, _("Change the deadline"), aa.ChangeDeadlineForm),
     workflow_action(_extend_deadline, _("Extend the reply deadline"), aa.ExtendDeadlineForm),
+    workflow_action(_request_extension, _("Ask for an extension"), aa.ExtensionRequestForm),
+    workflow_action(_supervise, _("Supervise (督办)"), aa.SupervisionNoteForm),
+]
+ExtensionRequestAdmin.actions = [
+    workflow_action(_approve_extension, _("Approve the extension"), aa.ExtensionApprovalForm),
+    workflow_action(_refuse_extension, _("Refuse the extension"), aa.RequiredCommentForm),
+]
+SupervisionNoteAdmin.actions = [
+    workflow_action(_answer_supervision, _("Answer the supervision note"), aa.AnswerForm),
 ]
