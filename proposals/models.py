@@ -397,6 +397,8 @@ class Assignment(models.Model):
             # The supervision page: what is overdue or due soon, whichever date is in force.
             models.Index(fields=["extended_due"]),
             models.Index(fields=["opinion_due"]),
+            # Reminders count the working-day deadlines of recent assignments.
+            models.Index(fields=["assigned_at"]),
             # The committee's return-request count on every workspace page, and its list.
             models.Index(
                 fields=["return_requested_at", "id"],
