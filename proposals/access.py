@@ -180,7 +180,6 @@ hooks.EVENT_LABELS.update(
         "extension_refused": pgettext_lazy("event", "Extension refused"),
         "supervised": pgettext_lazy("event", "Supervision note (督办)"),
         "supervision_answered": pgettext_lazy("event", "Supervision answered"),
-        "reminded": pgettext_lazy("event", "Deadline reminder sent"),
     }
 )
 
