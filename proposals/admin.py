@@ -6,6 +6,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.workflow import Refused
+
 from . import admin_actions as aa
 from . import services
 from .admin_actions import workflow_action
@@ -149,10 +151,53 @@ class RejectionReasonAdmin(admin.ModelAdmin):
 
 @admin.register(CalendarDay)
 class CalendarDayAdmin(admin.ModelAdmin):
+    """Corrections move the open deadlines that followed the rules (services.calendar)."""
+
     list_display = ["date", "is_working_day", "note"]
     list_filter = ["is_working_day"]
     search_fields = ["note"]
     date_hierarchy = "date"
+
+    def _moved(self, request, day, was, note):
+        reason = _("Calendar corrected: %(date)s %(note)s") % {"date": day, "note": note}
+        try:
+            moved = services.calendar_corrected(request.user, day, was, reason.strip())
+        except Refused as exc:
+            self.message_user(request, " ".join(exc.messages), messages.WARNING)
+            return
+        if moved:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d open deadline moved.", "%(count)d open deadlines moved.", len(moved)
+                )
+                % {"count": len(moved)},
+            )
+
+    def save_model(self, request, obj, form, change):
+        was = None
+        if change:
+            old = CalendarDay.objects.get(pk=obj.pk)
+            was = old.is_working_day
+            if old.date != obj.date:
+                # A moved correction: the old day goes back to the library's calendar.
+                super().save_model(request, obj, form, change)
+                self._moved(request, old.date, old.is_working_day, obj.note)
+                self._moved(request, obj.date, None, obj.note)
+                return
+        super().save_model(request, obj, form, change)
+        self._moved(request, obj.date, was, obj.note)
+
+    def delete_model(self, request, obj):
+        day, was, note = obj.date, obj.is_working_day, obj.note
+        super().delete_model(request, obj)
+        self._moved(request, day, was, note)
+
+    def delete_queryset(self, request, queryset):
+        removed = list(queryset.values_list("date", "is_working_day", "note"))
+        super().delete_queryset(request, queryset)
+        for day, was, note in removed:
+            self._moved(request, day, was, note)
 
 
 class ProposalProposerInline(ReadOnlyInline):

@@ -29,6 +29,7 @@ from .assignment import (
     return_window,
 )
 from .base import TRANSITIONS
+from .calendar import calendar_corrected
 from .closing import mark_closed, order_rehandling
 from .extensions import decide_extension, extend_deadline, extensions_left, request_extension
 from .handling import expect_reply, mark_replied, record_contact, send_opinion
@@ -44,6 +45,7 @@ __all__ = [
     "acknowledge",
     "assign",
     "bulk_assign",
+    "calendar_corrected",
     "change_deadline",
     "committee_people",
     "convert",
