@@ -182,7 +182,7 @@ def test_the_page_makes_as_many_queries_for_many_rows_as_for_few(
     assigned(world, 201, later(-3))
     services.mark_key(world.proposal, world.tiwei, True, "王某")
     client.get(url)
-    with django_assert_num_queries(7) as few:
+    with django_assert_num_queries(8) as few:
         client.get(url)
     for n in range(10):
         a = assigned(world, 300 + n, later(-1 - n), unit=[world.kjj_unit, world.other_unit][n % 2])
@@ -191,3 +191,18 @@ def test_the_page_makes_as_many_queries_for_many_rows_as_for_few(
         response = client.get(url)
     assert sum(len(g["rows"]) for g in response.context["units"]) == 11
     assert len(response.context["key"]) == 11
+
+
+def test_a_unit_with_many_late_rows_shows_its_most_urgent_and_all_on_request(
+    client, world, monkeypatch
+):
+    monkeypatch.setattr("proposals.views.supervision.ROWS_PER_UNIT", 2)
+    rows = [assigned(world, 400 + n, later(-10 + n)) for n in range(4)]
+    client.force_login(world.tiwei)
+    url = reverse("proposals:supervision")
+    [group] = client.get(url).context["units"]
+    assert [a.pk for a in group["rows"]] == [rows[0].pk, rows[1].pk]
+    assert (group["late"], group["more"]) == (4, 2)
+    [group] = client.get(url, {"unit": world.kjj_unit.pk}).context["units"]
+    assert [a.pk for a in group["rows"]] == [a.pk for a in rows]
+    assert client.get(url, {"unit": "x' or 1=1"}).status_code == 200

@@ -54,9 +54,13 @@ def sent_opinion():
 def open_assignments(units=None):
     """Active assignments of the current round on proposals still being handled, with their
     deadline in force (`deadline`) and whether their part is done; of `units`, or of all."""
-    queryset = (
-        Assignment.objects.all() if units is None else Assignment.objects.filter(unit_id__in=units)
-    )
+    if units is None:
+        # Driven from the few open proposals: the planner otherwise walks every assignment.
+        queryset = Assignment.objects.filter(
+            proposal__in=Proposal.objects.filter(state__in=OPEN_STATES)
+        )
+    else:
+        queryset = Assignment.objects.filter(unit_id__in=units)
     return (
         queryset.filter(
             is_active=True,
@@ -64,6 +68,8 @@ def open_assignments(units=None):
             proposal__state__in=OPEN_STATES,
         )
         .select_related("proposal", "unit")
+        # The lists show numbers and titles, never the texts.
+        .defer("proposal__reasons", "proposal__suggestions", "proposal__review_comment")
         .annotate(
             # A co-unit's deadline is its opinion; the others' the reply (an extension replaces it).
             deadline=Case(

@@ -6,7 +6,8 @@ from collections import defaultdict
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Exists, F, Prefetch
+from django.db.models import Count, Exists, F, Prefetch, Q, Window
+from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -32,6 +33,9 @@ from .handling import (
     open_assignments,
     sent_opinion,
 )
+
+# The supervision page shows each unit's most urgent rows; all of one unit on request.
+ROWS_PER_UNIT = 10
 
 
 def _require_committee(user):
@@ -224,21 +228,39 @@ def supervision(request):
     _require_committee(request.user)
     today = deadlines.local_today()
     soon = deadlines.add_working_days(today, settings.TIAN["DUE_SOON_WORKING_DAYS"])
-    rows = list(
-        open_assignments()
-        .filter(late_or_due(today, soon))
-        .order_by("unit__name", "unit_id", F("deadline").asc(), "proposal__number", "id")
-    )
+    due = open_assignments().filter(late_or_due(today, soon))
+    # Counts per unit in SQL; the rows of one unit when asked (?unit=), else each unit's
+    # most urgent few, so that the page stays small when thousands are late.
+    counts = {
+        row["unit_id"]: row
+        for row in due.order_by()
+        .values("unit_id")
+        .annotate(total=Count("id"), late=Count("id", filter=Q(deadline__lt=today)))
+    }
+    shown = due.order_by("unit__name", "unit_id", F("deadline").asc(), "proposal__number", "id")
+    unit_id = request.GET.get("unit", "")
+    if unit_id.isdigit():
+        shown = shown.filter(unit_id=int(unit_id))
+    else:
+        unit_id = ""
+        shown = shown.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=F("unit_id"),
+                order_by=[F("deadline").asc(), F("proposal__number").asc(), F("id").asc()],
+            )
+        ).filter(rank__lte=ROWS_PER_UNIT)
     by_unit = defaultdict(list)
-    for assignment in rows:
+    for assignment in shown:
         mark_urgency(assignment, today, soon)
         by_unit[assignment.unit].append(assignment)
     units = [
         {
             "unit": unit,
             "rows": items,
-            "late": sum(a.is_late for a in items),
-            "soon": sum(a.is_due_soon for a in items),
+            "late": counts[unit.pk]["late"],
+            "soon": counts[unit.pk]["total"] - counts[unit.pk]["late"],
+            "more": counts[unit.pk]["total"] - len(items),
         }
         for unit, items in by_unit.items()
     ]
@@ -270,7 +292,8 @@ def supervision(request):
             "key": key,
             "today": today,
             "soon": soon,
-            "count": len(rows),
+            "count": sum(row["total"] for row in counts.values()),
+            "unit_id": unit_id,
             "due_soon_days": settings.TIAN["DUE_SOON_WORKING_DAYS"],
         },
     )
