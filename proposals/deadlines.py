@@ -414,9 +414,10 @@ def first_contact_due(assigned_on, corrections=None):
     )
 
 
-def reply_due(assigned_on, corrections=None):
-    """Reply (答复) without an extension."""
-    return months_deadline(assigned_on, _rule("REPLY_MONTHS"), ASSIGNMENT, _("reply"), corrections)
+def reply_due(assigned_on, corrections=None, plenary=False):
+    """Reply (答复) without an extension; a plenary proposal (大会提案) by its own rule."""
+    months = _rule("PLENARY_REPLY_MONTHS") if plenary else _rule("REPLY_MONTHS")
+    return months_deadline(assigned_on, months, ASSIGNMENT, _("reply"), corrections)
 
 
 def max_reply_due(assigned_on, corrections=None):

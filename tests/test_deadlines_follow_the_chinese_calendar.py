@@ -190,3 +190,19 @@ def test_a_correction_saved_in_the_admin_moves_the_deadlines(client, world):
     client.post(reverse("admin:proposals_calendarday_delete", args=[day.pk]), {"post": "yes"})
     assigned.refresh_from_db()
     assert assigned.reply_due == D(2026, 9, 15)
+
+
+# --- plenary proposals' own reply period -------------------------------------------------------
+
+
+def test_a_plenary_proposal_may_be_given_its_own_reply_period(world, settings):
+    settings.TIAN = {**settings.TIAN, "PLENARY_REPLY_MONTHS": 5}
+    assert deadlines.reply_due(D(2026, 3, 10), plenary=True).due == D(2026, 8, 10)
+    assert deadlines.reply_due(D(2026, 3, 10)).due == D(2026, 6, 10)
+    plenary = make_proposal(world, state=State.ACCEPTED, number=310, period="plenary")
+    interim = make_proposal(world, state=State.ACCEPTED, number=311, period="interim")
+    for proposal in (plenary, interim):
+        services.assign(proposal, world.tiwei, "single", lead=world.kjj_unit)
+    today = timezone.localdate()
+    assert plenary.assignments.get().reply_due == deadlines.reply_due(today, plenary=True).due
+    assert interim.assignments.get().reply_due == deadlines.reply_due(today).due

@@ -87,7 +87,8 @@ def assign(
     check_state(proposal, "assign")
     now = timezone.now()
     today = timezone.localdate(now)
-    default_reply = deadlines.reply_due(today, corrections).due
+    plenary = proposal.period == Proposal.Period.PLENARY
+    default_reply = deadlines.reply_due(today, corrections, plenary).due
     default_opinion = deadlines.co_opinion_due(today, corrections).due
     changed = (reply_due and reply_due != default_reply) or (
         opinion_due and opinion_due != default_opinion
@@ -321,7 +322,11 @@ def decide_return(assignment, actor, approve, comment="", new_unit=None):
             round=assignment.round,
             assigned_at=now,
             assigned_by=actor,
-            reply_due=deadlines.reply_due(today).due if assignment.reply_due else None,
+            reply_due=deadlines.reply_due(
+                today, plenary=proposal.period == Proposal.Period.PLENARY
+            ).due
+            if assignment.reply_due
+            else None,
             opinion_due=deadlines.co_opinion_due(today).due if assignment.opinion_due else None,
         )
         assignment.replaced_by = replacement

@@ -31,8 +31,10 @@ def _rule(assignment, corrections):
     """(field, the rule's date) of the assignment's deadline under `corrections`."""
     if assignment.role == Assignment.Role.CO:
         return "opinion_due", deadlines.co_opinion_due(assignment.assigned_at, corrections).due
-    rule = deadlines.rehandling_due if assignment.round > 1 else deadlines.reply_due
-    return "reply_due", rule(assignment.assigned_at, corrections).due
+    if assignment.round > 1:
+        return "reply_due", deadlines.rehandling_due(assignment.assigned_at, corrections).due
+    plenary = assignment.proposal.period == Proposal.Period.PLENARY
+    return "reply_due", deadlines.reply_due(assignment.assigned_at, corrections, plenary).due
 
 
 @transaction.atomic

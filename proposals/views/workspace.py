@@ -115,7 +115,7 @@ def workspace(request):
 ROLE_ORDER = {Assignment.Role.LEAD: 0, Assignment.Role.SPLIT: 1, Assignment.Role.CO: 2}
 
 
-def _deadline_notes(assignment, corrections):
+def _deadline_notes(assignment, corrections, plenary=False):
     """Attach how each of the assignment's deadlines was worked out."""
     assignment.reply_note = assignment.opinion_note = assignment.return_window = None
     if assignment.extended_due:
@@ -123,7 +123,7 @@ def _deadline_notes(assignment, corrections):
             "reason": assignment.extension_reason or "—"
         }
     elif assignment.reply_due:
-        rule = deadlines.reply_due(assignment.assigned_at, corrections)
+        rule = deadlines.reply_due(assignment.assigned_at, corrections, plenary)
         assignment.reply_note = _explain(assignment, rule, assignment.reply_due)
     if assignment.opinion_due:
         rule = deadlines.co_opinion_due(assignment.assigned_at, corrections)
@@ -190,7 +190,7 @@ def detail(request, pk):
         assignments = [a for a in assignments if a.is_active]
     corrections = corrections_for(a.assigned_at for a in assignments)
     for assignment in assignments:
-        _deadline_notes(assignment, corrections)
+        _deadline_notes(assignment, corrections, proposal.period == Proposal.Period.PLENARY)
     my_assignments = [a for a in assignments if a.is_active and a.unit_id in units]
     extensions = notes = []
     if internal:
