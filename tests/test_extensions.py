@@ -331,3 +331,13 @@ def test_the_admin_shows_extension_requests_read_only(admin_client, world):
     response = admin_client.get(url)
     assert response.status_code == 200
     assert b'name="wished_due"' not in response.content
+
+
+def test_a_request_overtaken_by_the_reply_can_still_be_refused_but_not_approved(world):
+    request = ask(world)
+    Assignment.objects.filter(pk=world.lead.pk).update(replied_at=timezone.now())
+    Proposal.objects.filter(pk=world.proposal.pk).update(state=Proposal.State.REPLIED)
+    refused(services.decide_extension, request, world.tiwei, True)
+    services.decide_extension(request, world.tiwei, False, comment="已答复，无需延期")
+    request.refresh_from_db()
+    assert request.status == Status.REFUSED

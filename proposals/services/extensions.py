@@ -149,11 +149,12 @@ def decide_extension(request, actor, approve, new_due=None, comment=""):
     request = ExtensionRequest.objects.select_for_update().get(pk=request.pk)
     assignment = lock_assignment(request.assignment)
     proposal = lock(assignment.proposal)
-    check_state(proposal, "decide_extension")
     if request.status != Status.REQUESTED:
         raise Refused(_("This extension request was already decided."))
     comment = (comment or "").strip()
     if approve:
+        # Refusing stays possible whatever happened since: a request is never left hanging.
+        check_state(proposal, "decide_extension")
         _check_extendable(assignment, proposal)
         return _grant(
             request,
