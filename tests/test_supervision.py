@@ -206,3 +206,32 @@ def test_a_unit_with_many_late_rows_shows_its_most_urgent_and_all_on_request(
     [group] = client.get(url, {"unit": world.kjj_unit.pk}).context["units"]
     assert [a.pk for a in group["rows"]] == [a.pk for a in rows]
     assert client.get(url, {"unit": "x' or 1=1"}).status_code == 200
+
+
+def test_supervision_and_its_answer_are_admin_actions_too(client, world):
+    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+
+    client.force_login(world.admin)
+    client.post(
+        reverse("admin:proposals_assignment_changelist"),
+        {
+            "action": "action__supervise",
+            ACTION_CHECKBOX_NAME: [world.lead.pk],
+            "apply": "1",
+            "text": "请加快办理",
+        },
+    )
+    note = SupervisionNote.objects.get()
+    assert (note.assignment, note.created_by) == (world.lead, world.admin)
+    # The administrator is no person of the unit: the answer is refused and nothing changes.
+    client.post(
+        reverse("admin:proposals_supervisionnote_changelist"),
+        {
+            "action": "action__answer_supervision",
+            ACTION_CHECKBOX_NAME: [note.pk],
+            "apply": "1",
+            "answer": "已办",
+        },
+    )
+    note.refresh_from_db()
+    assert note.answered_at is None
