@@ -88,6 +88,9 @@ def test_a_supervision_note_reaches_the_unit_inbox_and_the_timeline(client, worl
     inbox = client.get(reverse("proposals:inbox"))
     assert [n.pk for n in inbox.context["notes"]] == [note.pk]
     assert inbox.context["sections"]["handling"][0].supervised
+    html = inbox.content.decode()
+    assert html.count('id="supervision"') == 1
+    assert "请加快办理进度" not in html.split("</title>")[0]
     page = client.get(world.proposal.get_absolute_url())
     verbs = [e["verb"] for e in page.context["timeline"]]
     assert "supervised" in verbs
