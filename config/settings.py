@@ -204,8 +204,11 @@ TIAN = {
     "FIRST_CONTACT_WORKING_DAYS": 15,
     "REPLY_MONTHS": 3,
     "REPLY_MAX_MONTHS": 6,
-    # Plenary proposals (大会提案) are sometimes given longer (DESIGN.md: "sometimes 5").
-    "PLENARY_REPLY_MONTHS": int(os.environ.get("TIAN_PLENARY_REPLY_MONTHS", "3")),
+    # Plenary proposals (大会提案) are sometimes given longer (DESIGN.md: "sometimes 5");
+    # unset, they follow REPLY_MONTHS.
+    "PLENARY_REPLY_MONTHS": int(os.environ["TIAN_PLENARY_REPLY_MONTHS"])
+    if os.environ.get("TIAN_PLENARY_REPLY_MONTHS")
+    else None,
     "PUBLISH_WORKING_DAYS": 20,
     "RECEIPT_WORKING_DAYS": 15,
     "REHANDLING_MONTHS": 3,

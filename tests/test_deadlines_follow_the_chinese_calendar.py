@@ -206,3 +206,45 @@ def test_a_plenary_proposal_may_be_given_its_own_reply_period(world, settings):
     today = timezone.localdate()
     assert plenary.assignments.get().reply_due == deadlines.reply_due(today, plenary=True).due
     assert interim.assignments.get().reply_due == deadlines.reply_due(today).due
+
+
+# --- a changed rule ----------------------------------------------------------------------------
+
+
+def test_a_changed_rule_moves_the_open_deadlines_that_followed_it(world, settings):
+    today = timezone.localdate()
+    followed = assign_on(world, today, number=320)
+    by_hand = assign_on(world, today, number=321, reply_due=today + datetime.timedelta(days=100))
+    settings.TIAN = {**settings.TIAN, "REPLY_MONTHS": 4}
+    # Plenary proposals follow the reply rule unless given their own.
+    moved = services.rules_changed(world.tiwei, {"REPLY_MONTHS": 3}, "区政府办通知")
+    moved = {a.pk for a in moved}
+    assert followed.pk in moved and by_hand.pk not in moved
+    followed.refresh_from_db()
+    assert followed.reply_due == deadlines.reply_due(today).due
+    assert deadlines.reply_due(today).due > deadlines.add_months(today, 3)
+    by_hand.refresh_from_db()
+    assert by_hand.reply_due == today + datetime.timedelta(days=100)
+    assert Event.objects.filter(proposal=followed.proposal, verb="deadline_recomputed").exists()
+    # The rule as it was applied only during the recomputation.
+    assert (
+        deadlines.reply_due(today).due == deadlines.months_deadline(today, 4, "assignment", "").due
+    )
+
+
+def test_the_command_moves_them_in_the_name_of_a_committee_staff_member(world, settings):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    today = timezone.localdate()
+    assign_on(world, today, number=320)
+    settings.TIAN = {**settings.TIAN, "REPLY_MONTHS": 4}
+    out = StringIO()
+    call_command("realign_deadlines", "--user", "tiwei", "--was", "REPLY_MONTHS=3", stdout=out)
+    assert "open deadlines moved" in out.getvalue()
+    assert not out.getvalue().startswith("0 ")
+    with pytest.raises(CommandError):
+        call_command("realign_deadlines", "--user", "kjj", "--was", "REPLY_MONTHS=3")
+    with pytest.raises(CommandError):
+        call_command("realign_deadlines", "--user", "tiwei", "--was", "NONSENSE=3")

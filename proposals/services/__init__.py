@@ -29,7 +29,7 @@ from .assignment import (
     return_window,
 )
 from .base import TRANSITIONS
-from .calendar import calendar_corrected
+from .calendar import calendar_corrected, rules_changed
 from .closing import mark_closed, order_rehandling
 from .extensions import decide_extension, extend_deadline, extensions_left, request_extension
 from .handling import expect_reply, mark_replied, record_contact, send_opinion
@@ -69,6 +69,7 @@ __all__ = [
     "request_withdrawal",
     "respond_as_cosigner",
     "return_window",
+    "rules_changed",
     "send_opinion",
     "submit",
     "supervise",

@@ -37,12 +37,8 @@ def _rule(assignment, corrections):
     return "reply_due", deadlines.reply_due(assignment.assigned_at, corrections, plenary).due
 
 
-@transaction.atomic
-def calendar_corrected(actor, day, was, reason=""):
-    """Move the open deadlines a correction of `day` changed; `was` is what the day was before
-    (True/False: a correction said so; None: no correction). Returns the assignments moved."""
-    require_committee(actor)
-    rows = list(
+def _open_rows(since):
+    return list(
         Assignment.objects.select_for_update(of=("self",))
         .filter(
             is_active=True,
@@ -50,12 +46,18 @@ def calendar_corrected(actor, day, was, reason=""):
             proposal__state__in=OPEN_STATES,
             due_change_reason="",
             replied_at__isnull=True,
-            assigned_at__gte=datetime.datetime.combine(
-                day - HORIZON, datetime.time(), tzinfo=datetime.UTC
-            ),
+            assigned_at__gte=datetime.datetime.combine(since, datetime.time(), tzinfo=datetime.UTC),
         )
         .select_related("proposal", "unit")
     )
+
+
+@transaction.atomic
+def calendar_corrected(actor, day, was, reason=""):
+    """Move the open deadlines a correction of `day` changed; `was` is what the day was before
+    (True/False: a correction said so; None: no correction). Returns the assignments moved."""
+    require_committee(actor)
+    rows = _open_rows(day - HORIZON)
     if not rows:
         return []
     first = min(deadlines.as_local_date(a.assigned_at) for a in rows)
@@ -64,9 +66,27 @@ def calendar_corrected(actor, day, was, reason=""):
     before.pop(day, None)
     if was is not None:
         before[day] = was
+    return _move(actor, rows, before, after, {}, reason)
+
+
+@transaction.atomic
+def rules_changed(actor, rules_before, reason=""):
+    """Move the open deadlines that followed the rules as they were (`rules_before`, e.g.
+    {"REPLY_MONTHS": 3}) to the rules in force now. Returns the assignments moved."""
+    require_committee(actor)
+    rows = _open_rows(deadlines.local_today() - HORIZON * 2)
+    if not rows:
+        return []
+    first = min(deadlines.as_local_date(a.assigned_at) for a in rows)
+    corrections = deadlines.load_corrections(first, first + HORIZON * 3)
+    return _move(actor, rows, corrections, corrections, rules_before, reason)
+
+
+def _move(actor, rows, before, after, rules_before, reason):
     moved, by_unit = [], defaultdict(list)
     for assignment in rows:
-        field, old_rule = _rule(assignment, before)
+        with deadlines.rules_as(rules_before):
+            field, old_rule = _rule(assignment, before)
         stored = getattr(assignment, field)
         if stored is None or stored != old_rule:
             continue  # Set by hand, or by an earlier rule: not ours to move.
