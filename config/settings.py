@@ -210,9 +210,18 @@ TIAN = {
     "FIRST_CONTACT_WORKING_DAYS": 15,
     "REPLY_MONTHS": 3,
     "REPLY_MAX_MONTHS": 6,
+    # Plenary proposals (大会提案) are sometimes given longer (DESIGN.md: "sometimes 5");
+    # unset, they follow REPLY_MONTHS.
+    "PLENARY_REPLY_MONTHS": int(os.environ["TIAN_PLENARY_REPLY_MONTHS"])
+    if os.environ.get("TIAN_PLENARY_REPLY_MONTHS")
+    else None,
     "PUBLISH_WORKING_DAYS": 20,
     "RECEIPT_WORKING_DAYS": 15,
     "REHANDLING_MONTHS": 3,
+    # Extensions (延期) one assignment may be granted, each never past REPLY_MAX_MONTHS.
+    "EXTENSIONS_MAX": int(os.environ.get("TIAN_EXTENSIONS_MAX", "1")),
+    # "Due soon": badges, the supervision page and reminders look this many working days ahead.
+    "DUE_SOON_WORKING_DAYS": int(os.environ.get("TIAN_DUE_SOON_WORKING_DAYS", "5")),
 }
 
 # SMS: "accounts.sms.ConsoleBackend" logs messages; point this at your gateway's class.

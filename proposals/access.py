@@ -166,6 +166,7 @@ hooks.EVENT_LABELS.update(
         "return_refused": pgettext_lazy("event", "Return refused"),
         "deadline_changed": pgettext_lazy("event", "Deadline changed"),
         "deadline_extended": pgettext_lazy("event", "Deadline extended"),
+        "deadline_recomputed": pgettext_lazy("event", "Deadline moved with the calendar"),
         "opinion_sent": pgettext_lazy("event", "Co-handling opinion sent"),
         "contact_recorded": pgettext_lazy("event", "Contact with the proposer recorded"),
         "edited": pgettext_lazy("event", "Edited"),
@@ -176,6 +177,11 @@ hooks.EVENT_LABELS.update(
         "closed": pgettext_lazy("event", "Closed"),
         "key_marked": pgettext_lazy("event", "Marked as a key proposal"),
         "key_unmarked": pgettext_lazy("event", "No longer a key proposal"),
+        "extension_requested": pgettext_lazy("event", "Extension requested"),
+        "extension_approved": pgettext_lazy("event", "Extension approved"),
+        "extension_refused": pgettext_lazy("event", "Extension refused"),
+        "supervised": pgettext_lazy("event", "Supervision note (督办)"),
+        "supervision_answered": pgettext_lazy("event", "Supervision answered"),
     }
 )
 
@@ -200,6 +206,12 @@ INTERNAL_VERBS = {
     "return_refused",
     "deadline_changed",
     "deadline_extended",
+    "deadline_recomputed",
+    "extension_requested",
+    "extension_approved",
+    "extension_refused",
+    "supervised",
+    "supervision_answered",
     "changed_in_admin",
     "created_in_admin",
 }
@@ -276,6 +288,14 @@ def unit_actions(proposal, assignment, sent_opinion_ids, today):
         and assignment.pk not in sent_opinion_ids,
         # Contact comes with handling: after acknowledging, while the reply is written or read.
         "contact": current and acknowledged and state in TRANSITIONS["record_contact"],
+        # 延期: set by the caller, `extension_waiting` and `extensions_left` on the assignment.
+        "extension": current
+        and acknowledged
+        and assignment.role != Assignment.Role.CO
+        and assignment.replied_at is None
+        and state in TRANSITIONS["request_extension"]
+        and not getattr(assignment, "extension_waiting", False)
+        and getattr(assignment, "extensions_left", 0) > 0,
     }
 
 
@@ -311,5 +331,7 @@ def available_actions(user, proposal, entries, my_assignments, sent_opinion_ids,
         "withdraw_is_request": by_committee and first and not committee,
         "review": committee and state == Proposal.State.SUBMITTED,
         "assign": committee and state == Proposal.State.ACCEPTED,
+        "key": committee and state in TRANSITIONS["mark_key"],
+        "supervise": committee and state in TRANSITIONS["supervise"],
         "units": units,
     }

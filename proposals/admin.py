@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.paginator import EstimatingPaginator
+from core.workflow import Refused
 
 from . import admin_actions as aa
 from . import services
@@ -18,10 +19,13 @@ from .models import (
     ContactRecord,
     CoOpinion,
     Event,
+    ExtensionRequest,
     Proposal,
     ProposalProposer,
     RejectionReason,
+    Reminder,
     Session,
+    SupervisionNote,
     Term,
 )
 from .workflow import record_event
@@ -164,10 +168,53 @@ class RejectionReasonAdmin(admin.ModelAdmin):
 
 @admin.register(CalendarDay)
 class CalendarDayAdmin(admin.ModelAdmin):
+    """Corrections move the open deadlines that followed the rules (services.calendar)."""
+
     list_display = ["date", "is_working_day", "note"]
     list_filter = ["is_working_day"]
     search_fields = ["note"]
     date_hierarchy = "date"
+
+    def _moved(self, request, day, was, note):
+        reason = _("Calendar corrected: %(date)s %(note)s") % {"date": day, "note": note}
+        try:
+            moved = services.calendar_corrected(request.user, day, was, reason.strip())
+        except Refused as exc:
+            self.message_user(request, " ".join(exc.messages), messages.WARNING)
+            return
+        if moved:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d open deadline moved.", "%(count)d open deadlines moved.", len(moved)
+                )
+                % {"count": len(moved)},
+            )
+
+    def save_model(self, request, obj, form, change):
+        was = None
+        if change:
+            old = CalendarDay.objects.get(pk=obj.pk)
+            was = old.is_working_day
+            if old.date != obj.date:
+                # A moved correction: the old day goes back to the library's calendar.
+                super().save_model(request, obj, form, change)
+                self._moved(request, old.date, old.is_working_day, obj.note)
+                self._moved(request, obj.date, None, obj.note)
+                return
+        super().save_model(request, obj, form, change)
+        self._moved(request, obj.date, was, obj.note)
+
+    def delete_model(self, request, obj):
+        day, was, note = obj.date, obj.is_working_day, obj.note
+        super().delete_model(request, obj)
+        self._moved(request, day, was, note)
+
+    def delete_queryset(self, request, queryset):
+        removed = list(queryset.values_list("date", "is_working_day", "note"))
+        super().delete_queryset(request, queryset)
+        for day, was, note in removed:
+            self._moved(request, day, was, note)
 
 
 class ProposalProposerInline(ReadOnlyInline):
@@ -498,6 +545,43 @@ class ContactRecordAdmin(WorkflowOnlyAdmin):
     # No date_hierarchy on a big table: its year list scans the whole table.
 
 
+@admin.register(ExtensionRequest)
+class ExtensionRequestAdmin(WorkflowOnlyAdmin):
+    list_display = [
+        "assignment",
+        "status",
+        "previous_due",
+        "wished_due",
+        "granted_due",
+        "requested_at",
+        "requested_by",
+        "decided_at",
+    ]
+    list_filter = ["status"]
+    search_fields = ["assignment__proposal__title", "assignment__unit__short_name", "reason"]
+    list_select_related = ["assignment__proposal", "assignment__unit", "requested_by"]
+    ordering = ["-id"]
+    show_full_result_count = False
+
+
+@admin.register(SupervisionNote)
+class SupervisionNoteAdmin(WorkflowOnlyAdmin):
+    list_display = ["assignment", "created_at", "created_by", "answered_at", "answered_by"]
+    search_fields = ["assignment__proposal__title", "assignment__unit__short_name", "text"]
+    list_select_related = ["assignment__proposal", "assignment__unit", "created_by", "answered_by"]
+    ordering = ["-id"]
+    show_full_result_count = False
+
+
+@admin.register(Reminder)
+class ReminderAdmin(WorkflowOnlyAdmin):
+    list_display = ["sent_on", "assignment", "kind", "stage", "due"]
+    list_filter = ["kind", "stage"]
+    list_select_related = ["assignment__proposal", "assignment__unit"]
+    ordering = ["-id"]
+    show_full_result_count = False
+
+
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
     """The audit trail, to read: rows are append-only (Event.save/delete refuse)."""
@@ -593,6 +677,26 @@ def _extend_deadline(a, user, extended_due, reason):
     return services.extend_deadline(a, user, extended_due, reason)
 
 
+def _request_extension(a, user, wished_due, reason):
+    return services.request_extension(a, user, wished_due, reason)
+
+
+def _approve_extension(x, user, new_due=None, comment=""):
+    return services.decide_extension(x, user, True, new_due, comment)
+
+
+def _refuse_extension(x, user, comment):
+    return services.decide_extension(x, user, False, comment=comment)
+
+
+def _supervise(a, user, text):
+    return services.supervise(a, user, text)
+
+
+def _answer_supervision(n, user, answer):
+    return services.answer_supervision(n, user, answer)
+
+
 ProposalAdmin.actions = [
     delete_selected,
     workflow_action(_accept, _("Accept (立案)"), aa.CommentForm),
@@ -611,4 +715,13 @@ AssignmentAdmin.actions = [
     workflow_action(_refuse_return, _("Refuse the return request"), aa.RequiredCommentForm),
     workflow_action(_change_deadline, _("Change the deadline"), aa.ChangeDeadlineForm),
     workflow_action(_extend_deadline, _("Extend the reply deadline"), aa.ExtendDeadlineForm),
+    workflow_action(_request_extension, _("Ask for an extension"), aa.ExtensionRequestForm),
+    workflow_action(_supervise, _("Supervise (督办)"), aa.SupervisionNoteForm),
+]
+ExtensionRequestAdmin.actions = [
+    workflow_action(_approve_extension, _("Approve the extension"), aa.ExtensionApprovalForm),
+    workflow_action(_refuse_extension, _("Refuse the extension"), aa.RequiredCommentForm),
+]
+SupervisionNoteAdmin.actions = [
+    workflow_action(_answer_supervision, _("Answer the supervision note"), aa.AnswerForm),
 ]

@@ -162,3 +162,29 @@ class ChangeDeadlineForm(forms.Form):
 class ExtendDeadlineForm(forms.Form):
     extended_due = BoundedDateField(label=gettext_lazy("Extended to"))
     reason = OneLineField(label=gettext_lazy("Reason"), max_length=200)
+
+
+class ExtensionRequestForm(forms.Form):
+    wished_due = BoundedDateField(label=gettext_lazy("Extend the reply deadline to"))
+    reason = OneLineField(label=gettext_lazy("Reason"), max_length=200)
+
+
+class ExtensionApprovalForm(forms.Form):
+    new_due = BoundedDateField(
+        label=gettext_lazy("New reply deadline"),
+        required=False,
+        help_text=gettext_lazy("Leave empty to grant the date the unit asked for."),
+    )
+    comment = forms.CharField(
+        label=gettext_lazy("Comment"), widget=forms.Textarea, required=False, max_length=1000
+    )
+
+
+class SupervisionNoteForm(forms.Form):
+    text = forms.CharField(
+        label=gettext_lazy("Supervision note"), widget=forms.Textarea, max_length=1000
+    )
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(label=gettext_lazy("Answer"), widget=forms.Textarea, max_length=2000)

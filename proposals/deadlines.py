@@ -15,8 +15,10 @@ from `load_corrections`, for callers that compute many deadlines with one query.
 """
 
 import calendar
+import contextlib
 import datetime
 import functools
+import threading
 from dataclasses import dataclass
 
 import holidays
@@ -380,9 +382,24 @@ def working_days_deadline(start, n, anchor, what, corrections=None):
     )
 
 
+_previous_rules = threading.local()
+
+
+@contextlib.contextmanager
+def rules_as(values):
+    """Count by other rule values for a while ({"REPLY_MONTHS": 3}): the rules as they were,
+    to tell which stored deadlines followed them (services.calendar.rules_changed)."""
+    _previous_rules.values = dict(values)
+    try:
+        yield
+    finally:
+        _previous_rules.values = {}
+
+
 def _rule(key):
     # Read at call time, so a changed setting (or a test's override) takes effect at once.
-    return settings.TIAN[key]
+    values = getattr(_previous_rules, "values", None) or {}
+    return values[key] if key in values else settings.TIAN[key]
 
 
 def return_window(assigned_on, corrections=None):
@@ -414,9 +431,10 @@ def first_contact_due(assigned_on, corrections=None):
     )
 
 
-def reply_due(assigned_on, corrections=None):
-    """Reply (答复) without an extension."""
-    return months_deadline(assigned_on, _rule("REPLY_MONTHS"), ASSIGNMENT, _("reply"), corrections)
+def reply_due(assigned_on, corrections=None, plenary=False):
+    """Reply (答复) without an extension; a plenary proposal (大会提案) by its own rule."""
+    months = (plenary and _rule("PLENARY_REPLY_MONTHS")) or _rule("REPLY_MONTHS")
+    return months_deadline(assigned_on, months, ASSIGNMENT, _("reply"), corrections)
 
 
 def max_reply_due(assigned_on, corrections=None):

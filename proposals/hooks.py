@@ -10,6 +10,8 @@ registers here when it is loaded (its AppConfig.ready):
 - `workspace_panels(user)` → a dict of counts and links merged into the workspace panels;
 - `timeline_rules(user, proposal)` → {object_type: TimelineRule}: which audit events about
   the app's objects the viewer may read, and how their states are named;
+- `reminder_items(today, soon)` → iterable of (assignment, Reminder.Kind, due date): the
+  app's deadlines for `send_reminders` (e.g. publishing a sent reply);
 - `EVENT_LABELS`: the app's audit verbs, as the timeline shows them.
 """
 

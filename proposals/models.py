@@ -401,6 +401,11 @@ class Assignment(models.Model):
             models.Index(fields=["unit", "is_active", "role"]),
             models.Index(fields=["proposal", "is_active", "role"]),
             models.Index(fields=["reply_due"]),
+            # The supervision page: what is overdue or due soon, whichever date is in force.
+            models.Index(fields=["extended_due"]),
+            models.Index(fields=["opinion_due"]),
+            # Reminders count the working-day deadlines of recent assignments.
+            models.Index(fields=["assigned_at"]),
             # The committee's return-request count on every workspace page, and its list.
             models.Index(
                 fields=["return_requested_at", "id"],
@@ -545,3 +550,162 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit events are append-only.")
+
+
+class ExtensionRequest(models.Model):
+    """延期申请: a replying unit asks for a later reply deadline; committee staff decide.
+
+    Committee staff extending a deadline directly leave an approved request too, so that
+    every extension of an assignment is counted and read in one place.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Awaiting decision")
+        APPROVED = "approved", _("Approved")
+        REFUSED = "refused", _("Refused")
+
+    assignment = models.ForeignKey(
+        Assignment,
+        on_delete=models.CASCADE,
+        related_name="extension_requests",
+        verbose_name=_("assignment"),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.REQUESTED)
+    reason = models.TextField(_("reason"))
+    wished_due = models.DateField(_("wished date"))
+    previous_due = models.DateField(_("deadline before"), null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    granted_due = models.DateField(_("extended to"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    comment = models.TextField(_("decision comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment"],
+                condition=Q(status="requested"),
+                name="extension_one_waiting_per_assignment",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(granted_due__isnull=False),
+                name="extension_approved_has_a_date",
+            ),
+        ]
+        indexes = [
+            # The committee's count on every workspace page, and its list.
+            models.Index(
+                fields=["requested_at", "id"],
+                condition=Q(status="requested"),
+                name="extension_waiting",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.assignment} · {self.wished_due}"
+
+
+class SupervisionNote(models.Model):
+    """督办: committee staff press a unit on one assignment; the unit answers."""
+
+    assignment = models.ForeignKey(
+        Assignment,
+        on_delete=models.CASCADE,
+        related_name="supervision_notes",
+        verbose_name=_("assignment"),
+    )
+    text = models.TextField(_("supervision note"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("answered by"),
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("supervision note")
+        verbose_name_plural = _("supervision notes")
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The unit inbox's "supervision" section: the unanswered notes.
+            models.Index(
+                fields=["assignment", "created_at"],
+                condition=Q(answered_at__isnull=True),
+                name="supervision_unanswered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.assignment} · {self.created_at:%Y-%m-%d}"
+
+
+class Reminder(models.Model):
+    """A deadline reminder sent: one per assignment, deadline kind, stage and due date.
+
+    The unique key makes `send_reminders` idempotent: a second run the same day (or any
+    later day) finds the reminder taken; a moved deadline is a new due date and is
+    reminded again.
+    """
+
+    class Kind(models.TextChoices):
+        RETURN_WINDOW = "return_window", _("return request window")
+        CO_OPINION = "co_opinion", _("co-handling opinion")
+        FIRST_CONTACT = "first_contact", _("first contact with the proposer")
+        REPLY = "reply", _("reply")
+        PUBLISH = "publish", _("publishing")
+
+    class Stage(models.TextChoices):
+        DUE_SOON = "due_soon", _("Due soon")
+        OVERDUE = "overdue", _("Overdue")
+
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("assignment")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    stage = models.CharField(_("stage"), max_length=10, choices=Stage)
+    due = models.DateField(_("due"))
+    sent_on = models.DateField(_("sent on"))
+
+    class Meta:
+        verbose_name = _("deadline reminder")
+        verbose_name_plural = _("deadline reminders")
+        ordering = ["-sent_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "kind", "stage", "due"], name="reminder_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.assignment} · {self.get_kind_display()} · {self.get_stage_display()}"

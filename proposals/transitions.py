@@ -21,6 +21,10 @@ State = Proposal.State
 #   rehandle      replied → handling (round + 1, a unit replies again)
 #   close         replied → closed (replies.services.close, which checks the receipts)
 #
+#   (extensions: a replying unit asks in handling; committee staff decide or extend directly)
+#   (supervision: key proposals are marked from acceptance to the reply; 督办 notes go to
+#    units with work open, and they answer while the proposal is in handling or replied)
+#
 # Assignment-level steps (return requests, deadlines, co-handling opinions, contact records)
 # leave the proposal's state alone but are audited the same way.
 TRANSITIONS = {
@@ -37,6 +41,11 @@ TRANSITIONS = {
     "request_return": {State.ASSIGNED, State.HANDLING},
     "decide_return": {State.ASSIGNED, State.HANDLING},
     "change_deadline": {State.ASSIGNED, State.HANDLING},
+    "request_extension": {State.HANDLING},
+    "decide_extension": {State.ASSIGNED, State.HANDLING},
+    "mark_key": {State.ACCEPTED, State.ASSIGNED, State.HANDLING, State.REPLIED},
+    "supervise": {State.ASSIGNED, State.HANDLING},
+    "answer_supervision": {State.ASSIGNED, State.HANDLING, State.REPLIED},
     "send_opinion": {State.ASSIGNED, State.HANDLING},
     "record_contact": {State.ASSIGNED, State.HANDLING, State.REPLIED},
     "draft_reply": {State.HANDLING},

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import committee, handling, proposer, workspace
+from .views import committee, handling, proposer, supervision, workspace
 
 app_name = "proposals"
 urlpatterns = [
@@ -25,11 +25,24 @@ urlpatterns = [
         committee.decide_return,
         name="decide_return",
     ),
+    path("extensions/", supervision.extension_requests, name="extension_requests"),
+    path("extensions/<int:pk>/decision/", supervision.decide_extension, name="decide_extension"),
+    path("<int:pk>/key/", supervision.mark_key, name="mark_key"),
+    path("<int:pk>/supervise/", supervision.supervise, name="supervise"),
+    path("supervision/", supervision.supervision, name="supervision"),
     # Handling units
     path("inbox/", handling.inbox, name="inbox"),
     path("assignments/<int:pk>/acknowledge/", handling.acknowledge, name="acknowledge"),
     path("assignments/<int:pk>/return/", handling.request_return, name="request_return"),
     path("assignments/<int:pk>/opinion/", handling.opinion, name="opinion"),
     path("assignments/<int:pk>/contact/", handling.contact, name="contact"),
+    path(
+        "assignments/<int:pk>/extension/", supervision.request_extension, name="request_extension"
+    ),
+    path(
+        "supervision-notes/<int:pk>/answer/",
+        supervision.answer_supervision,
+        name="answer_supervision",
+    ),
     path("opinions/<int:pk>/attachment/", handling.opinion_attachment, name="opinion_attachment"),
 ]

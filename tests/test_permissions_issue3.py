@@ -16,7 +16,15 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from proposals import services
-from proposals.models import Assignment, CoOpinion, Event, Proposal, ProposalProposer
+from proposals.models import (
+    Assignment,
+    CoOpinion,
+    Event,
+    ExtensionRequest,
+    Proposal,
+    ProposalProposer,
+    SupervisionNote,
+)
 
 State = Proposal.State
 Status = ProposalProposer.Status
@@ -126,6 +134,18 @@ def proposal_with_a_second_co_unit(world):
     return world.proposal
 
 
+def extension_request(world):
+    """区科技局 asks to extend 069's reply deadline."""
+    return services.request_extension(
+        world.lead, world.kjj, datetime.date.today() + datetime.timedelta(days=120), "协调资金"
+    )
+
+
+def supervision_note(world):
+    """A 督办 note from the committee to 区科技局 on 069."""
+    return services.supervise(world.lead, world.tiwei, "请加快办理进度")
+
+
 TARGETS = {
     None: lambda world: None,
     "missing": lambda world: MISSING,
@@ -141,6 +161,8 @@ TARGETS = {
     "opinion": opinion,
     "opinion_2co": opinion_beside_a_second_co_unit,
     "second_co": proposal_with_a_second_co_unit,
+    "extension_request": extension_request,
+    "note": supervision_note,
 }
 
 
@@ -167,6 +189,11 @@ DATA = {
     "reason": {"reason": "不属于我委职责"},
     "opinion": OPINION,
     "contact": CONTACT,
+    "extension": {
+        "wished_due": (datetime.date.today() + datetime.timedelta(days=120)).isoformat(),
+        "reason": "需协调资金",
+    },
+    "answer": {"answer": "已召开协调会"},
 }
 
 
@@ -235,6 +262,25 @@ MATRIX = {
     ("opinion_attachment", "opinion", "get", None): (200, 200, 200, 200, 404, 404, 404, 302),
     ("opinion_attachment", "opinion_2co", "get", None): (200, 200, 200, 200, 404, 404, 404, 302),
     ("opinion_attachment", "missing", "get", None): (404, 404, 404, 404, 404, 404, 404, 302),
+    # Extensions: a replying unit's people ask; committee staff decide.
+    ("request_extension", "lead", "get", None): (403, 200, 200, 404, 404, 403, 403, 302),
+    ("request_extension", "lead", "post", "extension"): (403, 302, 302, 404, 404, 403, 403, 302),
+    ("request_extension", "missing", "get", None): (403, 404, 404, 404, 404, 403, 403, 302),
+    ("extension_requests", None, "get", None): (200, 403, 403, 403, 403, 403, 403, 302),
+    ("decide_extension", "extension_request", "get", None): (405, 405, 405, 405, 405, 405, 405, 302),
+    ("decide_extension", "extension_request", "post", "refuse"): (302, 403, 403, 403, 403, 403, 403, 302),
+    ("decide_extension", "missing", "post", "refuse"): (404, 403, 403, 403, 403, 403, 403, 302),
+    # Key proposals and 督办: committee staff; the unit answers its own notes.
+    ("mark_key", "proposal", "get", None): (200, 403, 403, 403, 403, 403, 403, 302),
+    ("mark_key", "proposal", "post", "empty"): (200, 403, 403, 403, 403, 403, 403, 302),
+    ("mark_key", "missing", "get", None): (404, 403, 403, 403, 403, 403, 403, 302),
+    ("supervise", "proposal", "get", None): (200, 403, 403, 403, 403, 403, 403, 302),
+    ("supervise", "proposal", "post", "empty"): (200, 403, 403, 403, 403, 403, 403, 302),
+    ("supervise", "missing", "get", None): (404, 403, 403, 403, 403, 403, 403, 302),
+    ("supervision", None, "get", None): (200, 403, 403, 403, 403, 403, 403, 302),
+    ("answer_supervision", "note", "get", None): (403, 200, 200, 404, 404, 403, 403, 302),
+    ("answer_supervision", "note", "post", "answer"): (403, 302, 302, 404, 404, 403, 403, 302),
+    ("answer_supervision", "missing", "get", None): (403, 404, 404, 404, 404, 403, 403, 302),
 }  # fmt: skip
 
 # Views whose designed answer the table does not yet meet: (view, target, method, role) → why.
@@ -271,6 +317,9 @@ MODEL_OF_PK = {
     "contact": Assignment,
     "decide_return": Assignment,
     "opinion_attachment": CoOpinion,
+    "request_extension": Assignment,
+    "decide_extension": ExtensionRequest,
+    "answer_supervision": SupervisionNote,
 }
 
 # Issue 3's views outside the proposals namespace.

@@ -406,7 +406,8 @@ def add_work(world, n):
 # corrections, opinions, contacts, merged proposals, events, unread notifications; units
 # also ask which of theirs leads, and a proposer sees no opinion so asks for none; the reply
 # letters the viewer may open (for the letters section and, again, for the timeline's rules).
-DETAIL_QUERIES = {"tiwei": 15, "kjj": 16, "jxw": 16, "zhanghua": 14}
+# + extension requests and 督办 notes for the committee and the units
+DETAIL_QUERIES = {"tiwei": 17, "kjj": 18, "jxw": 18, "zhanghua": 14}
 
 
 @pytest.mark.parametrize("user", DETAIL_QUERIES)
@@ -436,6 +437,7 @@ def test_the_workspace_shows_a_unit_its_inbox_counts(client, world):
         "handling": 0,
         "waiting": 0,
         "overdue": 0,
+        "supervision": 0,
     }
     assert reverse("proposals:inbox") in response.content.decode()
     assert "committee" not in response.context["panels"]
@@ -448,7 +450,7 @@ def test_the_workspace_shows_the_committee_its_queues(client, world):
     services.request_return(world.co, world.jxw, "职责不符")
     client.force_login(world.tiwei)
     response = client.get(reverse("workspace"))
-    assert response.context["panels"]["committee"] == {"review": 2, "returns": 1}
+    assert response.context["panels"]["committee"] == {"review": 2, "returns": 1, "extensions": 0}
     html = response.content.decode()
     assert reverse("proposals:review_queue") in html
     assert reverse("proposals:return_requests") in html
@@ -477,9 +479,10 @@ def test_the_workspace_list_still_filters_and_paginates(client, world):
 # Session, user, memberships, proposer profile, filter choices (session, unit, category),
 # count, page, the page's lead units and deadlines, review queue count, return request
 # count, unread notifications.
-WORKSPACE_QUERIES = 13
+# + the calendar corrections of the "due soon" badge and the extension requests count
+WORKSPACE_QUERIES = 15
 # A unit member: no committee counts, but the four inbox counts.
-UNIT_WORKSPACE_QUERIES = 15
+UNIT_WORKSPACE_QUERIES = 17
 
 
 def test_the_workspace_makes_as_many_queries_for_30_proposals_as_for_5(

@@ -25,30 +25,35 @@ from .assignment import (
     bulk_assign,
     change_deadline,
     decide_return,
-    extend_deadline,
     request_return,
     return_window,
 )
 from .base import TRANSITIONS
+from .calendar import calendar_corrected, rules_changed
 from .closing import mark_closed, order_rehandling
+from .extensions import decide_extension, extend_deadline, extensions_left, request_extension
 from .handling import expect_reply, mark_replied, record_contact, send_opinion
 from .review import accept, convert, merge, next_number, reject
 from .submission import request_withdrawal, respond_as_cosigner, submit, withdraw
-from .supervision import mark_key
+from .supervision import answer_supervision, mark_key, supervise
 
 __all__ = [
     "TRANSITIONS",
     "Refused",
     "accept",
+    "answer_supervision",
     "acknowledge",
     "assign",
     "bulk_assign",
+    "calendar_corrected",
     "change_deadline",
     "committee_people",
     "convert",
+    "decide_extension",
     "decide_return",
     "expect_reply",
     "extend_deadline",
+    "extensions_left",
     "mark_closed",
     "mark_key",
     "mark_replied",
@@ -59,12 +64,15 @@ __all__ = [
     "record_contact",
     "record_event",
     "reject",
+    "request_extension",
     "request_return",
     "request_withdrawal",
     "respond_as_cosigner",
     "return_window",
+    "rules_changed",
     "send_opinion",
     "submit",
+    "supervise",
     "unit_people",
     "withdraw",
 ]

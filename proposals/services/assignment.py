@@ -87,7 +87,8 @@ def assign(
     check_state(proposal, "assign")
     now = timezone.now()
     today = timezone.localdate(now)
-    default_reply = deadlines.reply_due(today, corrections).due
+    plenary = proposal.period == Proposal.Period.PLENARY
+    default_reply = deadlines.reply_due(today, corrections, plenary).due
     default_opinion = deadlines.co_opinion_due(today, corrections).due
     changed = (reply_due and reply_due != default_reply) or (
         opinion_due and opinion_due != default_opinion
@@ -321,7 +322,11 @@ def decide_return(assignment, actor, approve, comment="", new_unit=None):
             round=assignment.round,
             assigned_at=now,
             assigned_by=actor,
-            reply_due=deadlines.reply_due(today).due if assignment.reply_due else None,
+            reply_due=deadlines.reply_due(
+                today, plenary=proposal.period == Proposal.Period.PLENARY
+            ).due
+            if assignment.reply_due
+            else None,
             opinion_due=deadlines.co_opinion_due(today).due if assignment.opinion_due else None,
         )
         assignment.replaced_by = replacement
@@ -425,48 +430,6 @@ def change_deadline(assignment, actor, reason, reply_due=None, opinion_due=None)
         unit_people([assignment.unit]),
         "deadline_changed",
         _("The deadline of %(number)s “%(title)s” changed: %(change)s. %(reason)s")
-        % {
-            "number": proposal.display_number,
-            "title": proposal.title,
-            "change": text,
-            "reason": reason,
-        },
-        proposal.get_absolute_url(),
-    )
-    return assignment
-
-
-@transaction.atomic
-def extend_deadline(assignment, actor, extended_due, reason):
-    """延期: committee staff extend a reply deadline, never past six months from assignment."""
-    require_committee(actor)
-    assignment = lock_assignment(assignment)
-    proposal = lock(assignment.proposal)
-    check_state(proposal, "change_deadline")
-    if not assignment.is_active or assignment.role == Assignment.Role.CO:
-        raise Refused(_("Only an active replying unit's deadline can be extended."))
-    if not (reason or "").strip():
-        raise Refused(_("Please give the reason for the extension."))
-    today = timezone.localdate()
-    _check_reply_due(assignment, extended_due, today)
-    if assignment.reply_due and extended_due <= assignment.reply_due:
-        raise Refused(_("An extension must be later than the reply deadline."))
-    old = assignment.due
-    assignment.extended_due = extended_due
-    assignment.extension_reason = reason
-    assignment.save(update_fields=["extended_due", "extension_reason"])
-    text = f"{old or '—'} → {extended_due}"
-    record_event(
-        proposal,
-        actor,
-        "deadline_extended",
-        comment=f"{assignment.unit.short_name}：{text}；{reason}",
-        obj=assignment,
-    )
-    notify(
-        unit_people([assignment.unit]),
-        "deadline_extended",
-        _("The reply deadline of %(number)s “%(title)s” is extended: %(change)s. %(reason)s")
         % {
             "number": proposal.display_number,
             "title": proposal.title,

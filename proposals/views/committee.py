@@ -128,7 +128,7 @@ def assign(request, pk):
         messages.info(request, _("Only an accepted proposal can be assigned."))
         return redirect(proposal)
     today = timezone.localdate()
-    reply = deadlines.reply_due(today)
+    reply = deadlines.reply_due(today, plenary=proposal.period == Proposal.Period.PLENARY)
     opinion = deadlines.co_opinion_due(today)
     form = AssignForm(
         request.POST or None, proposal=proposal, reply_deadline=reply, opinion_deadline=opinion

@@ -30,7 +30,14 @@ from core.workflow import Refused
 
 from .. import access, deadlines, services
 from ..handling_forms import ContactForm, OpinionForm, ReturnRequestForm, attachment_content_type
-from ..models import Assignment, ContactRecord, CoOpinion, Proposal
+from ..models import (
+    Assignment,
+    ContactRecord,
+    CoOpinion,
+    ExtensionRequest,
+    Proposal,
+    SupervisionNote,
+)
 
 Role = Assignment.Role
 # The proposal states in which a unit still has work on an assignment.
@@ -40,27 +47,36 @@ OPEN_STATES = (Proposal.State.ASSIGNED, Proposal.State.HANDLING)
 # --- the inbox ---------------------------------------------------------------------------------
 
 
-def _sent_opinion():
+def sent_opinion():
     return CoOpinion.objects.filter(assignment=OuterRef("pk"), sent_at__isnull=False)
 
 
-def _open_assignments(units):
-    """The units' active assignments of the current round on proposals still being handled."""
+def open_assignments(units=None):
+    """Active assignments of the current round on proposals still being handled, with their
+    deadline in force (`deadline`) and whether their part is done; of `units`, or of all."""
+    if units is None:
+        # Driven from the few open proposals: the planner otherwise walks every assignment.
+        queryset = Assignment.objects.filter(
+            proposal__in=Proposal.objects.filter(state__in=OPEN_STATES)
+        )
+    else:
+        queryset = Assignment.objects.filter(unit_id__in=units)
     return (
-        Assignment.objects.filter(
-            unit_id__in=units,
+        queryset.filter(
             is_active=True,
             round=F("proposal__current_round"),
             proposal__state__in=OPEN_STATES,
         )
         .select_related("proposal", "unit")
+        # The lists show numbers and titles, never the texts.
+        .defer("proposal__reasons", "proposal__suggestions", "proposal__review_comment")
         .annotate(
             # A co-unit's deadline is its opinion; the others' the reply (an extension replaces it).
             deadline=Case(
                 When(role=Role.CO, then=F("opinion_due")),
                 default=Coalesce(F("extended_due"), F("reply_due")),
             ),
-            opinion_sent=Exists(_sent_opinion()),
+            opinion_sent=Exists(sent_opinion()),
             first_contact=Subquery(
                 ContactRecord.objects.filter(assignment=OuterRef("pk"))
                 .order_by("contacted_on")
@@ -72,20 +88,33 @@ def _open_assignments(units):
     )
 
 
+def late_or_due(today, until):
+    """The open part of an assignment (its reply, or a co-unit's opinion) is due by `until`
+    (or overdue when `until` is yesterday); on `open_assignments()`."""
+    return Q(role__in=[Role.LEAD, Role.SPLIT], deadline__lte=until, reply_sent=False) | Q(
+        role=Role.CO, deadline__lte=until, opinion_sent=False
+    )
+
+
+def by_urgency(queryset, today):
+    """Overdue first, then the nearest deadline (done work and no deadline last)."""
+    late = late_or_due(today, today - datetime.timedelta(days=1))
+    return queryset.annotate(
+        urgency=Case(When(late, then=0), When(deadline__isnull=False, then=1), default=2)
+    ).order_by("urgency", F("deadline").asc(nulls_last=True), "proposal__number", "id")
+
+
 def inbox_sections(units, today):
     """The four inbox querysets of a user's units: new, in handling, waiting, overdue."""
-    base = _open_assignments(units)
+    base = by_urgency(open_assignments(units), today)
     outstanding_co = Assignment.objects.filter(
         proposal=OuterRef("proposal"), round=OuterRef("round"), role=Role.CO, is_active=True
-    ).filter(~Exists(_sent_opinion()))
+    ).filter(~Exists(sent_opinion()))
     return {
         "new": base.filter(acknowledged_at__isnull=True),
         "handling": base.filter(acknowledged_at__isnull=False),
         "waiting": base.filter(role=Role.LEAD).filter(Exists(outstanding_co)),
-        "overdue": base.filter(
-            Q(role__in=[Role.LEAD, Role.SPLIT], deadline__lt=today, reply_sent=False)
-            | Q(role=Role.CO, deadline__lt=today, opinion_sent=False)
-        ),
+        "overdue": base.filter(late_or_due(today, today - datetime.timedelta(days=1))),
     }
 
 
@@ -110,7 +139,7 @@ def _outstanding_units(waiting):
         Assignment.objects.filter(
             proposal_id__in={a.proposal_id for a in waiting}, role=Role.CO, is_active=True
         )
-        .filter(~Exists(_sent_opinion()))
+        .filter(~Exists(sent_opinion()))
         .select_related("unit")
         .order_by("unit__name")
     )
@@ -118,6 +147,35 @@ def _outstanding_units(waiting):
     for row in rows:
         result[row.proposal_id, row.round].append(row.unit)
     return result
+
+
+def mark_urgency(assignment, today, soon):
+    """`is_late` and `is_due_soon` (within the working days of DUE_SOON_WORKING_DAYS)."""
+    done = assignment.opinion_sent if assignment.role == Role.CO else assignment.reply_sent
+    deadline = None if done else assignment.deadline
+    assignment.is_late = deadline is not None and deadline < today
+    assignment.is_due_soon = deadline is not None and today <= deadline <= soon
+
+
+def with_extension_state(assignments, requests=None):
+    """`extension_waiting` and `extensions_left` on each assignment, in one query (none when
+    the caller has the `requests` already)."""
+    if requests is None:
+        rows = ExtensionRequest.objects.filter(
+            assignment_id__in=[a.pk for a in assignments]
+        ).values_list("assignment_id", "status")
+    else:
+        rows = [(r.assignment_id, r.status) for r in requests]
+    waiting, used = set(), defaultdict(int)
+    for assignment_id, status in rows:
+        if status == ExtensionRequest.Status.REQUESTED:
+            waiting.add(assignment_id)
+        elif status == ExtensionRequest.Status.APPROVED:
+            used[assignment_id] += 1
+    limit = settings.TIAN["EXTENSIONS_MAX"]
+    for assignment in assignments:
+        assignment.extension_waiting = assignment.pk in waiting
+        assignment.extensions_left = max(limit - used[assignment.pk], 0)
 
 
 @login_required
@@ -139,18 +197,30 @@ def inbox(request):
     outstanding = _outstanding_units(sections["waiting"]) if sections["waiting"] else {}
     for assignment in sections["waiting"]:
         assignment.outstanding = outstanding.get((assignment.proposal_id, assignment.round), [])
+    soon = deadlines.add_working_days(today, settings.TIAN["DUE_SOON_WORKING_DAYS"], corrections)
+    notes = list(
+        SupervisionNote.objects.filter(
+            assignment__unit_id__in=units, answered_at__isnull=True
+        ).select_related("assignment__proposal", "assignment__unit", "created_by")
+    )
+    supervised = {note.assignment_id for note in notes}
+    with_extension_state(sections["handling"])
     for rows in sections.values():
         for assignment in rows:
-            done = assignment.opinion_sent if assignment.role == Role.CO else assignment.reply_sent
-            assignment.is_late = (
-                not done and assignment.deadline is not None and assignment.deadline < today
-            )
+            mark_urgency(assignment, today, soon)
+            assignment.supervised = assignment.pk in supervised
+    for assignment in sections["handling"]:
+        assignment.can_extend = access.unit_actions(assignment.proposal, assignment, set(), today)[
+            "extension"
+        ]
     return render(
         request,
         "work/handling/inbox.html",
         {
             "sections": sections,
+            "notes": notes,
             "today": today,
+            "due_soon_days": settings.TIAN["DUE_SOON_WORKING_DAYS"],
             "inbox_url": reverse("proposals:inbox"),
             "multiple_units": len(units) > 1,
         },

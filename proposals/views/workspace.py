@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -12,8 +13,15 @@ from core.paginator import EstimatingPaginator
 from .. import access, deadlines, hooks
 from ..access import visible_proposals
 from ..filters import ProposalFilter
-from ..models import Assignment, ContactRecord, Proposal, ProposalProposer
-from .handling import corrections_for, inbox_sections
+from ..models import (
+    Assignment,
+    ContactRecord,
+    ExtensionRequest,
+    Proposal,
+    ProposalProposer,
+    SupervisionNote,
+)
+from .handling import corrections_for, inbox_sections, with_extension_state
 
 PAGE_SIZE = 25
 State = Proposal.State
@@ -40,11 +48,17 @@ def workspace_panels(user):
     if units:
         sections = inbox_sections(units, deadlines.local_today())
         panels["inbox"] = {name: qs.count() for name, qs in sections.items()}
+        panels["inbox"]["supervision"] = SupervisionNote.objects.filter(
+            assignment__unit_id__in=units, answered_at__isnull=True
+        ).count()
     if access.is_committee(user):
         panels["committee"] = {
             "review": Proposal.objects.filter(state=State.SUBMITTED).count(),
             "returns": Assignment.objects.filter(
                 is_active=True, return_status=Assignment.ReturnStatus.REQUESTED
+            ).count(),
+            "extensions": ExtensionRequest.objects.filter(
+                status=ExtensionRequest.Status.REQUESTED
             ).count(),
         }
     for extra in hooks.call("workspace_panels", user):
@@ -73,8 +87,14 @@ def workspace(request):
         .order_by()
         .values_list("pk", "lead_unit", "reply_due")
     }
+    today = deadlines.local_today()
+    soon = deadlines.add_working_days(today, settings.TIAN["DUE_SOON_WORKING_DAYS"])
     for row in rows:
         row.lead_unit, row.reply_due = lead.get(row.pk, (None, None))
+        # Badges only while a reply is still awaited.
+        awaited = row.reply_due is not None and row.state in (State.ASSIGNED, State.HANDLING)
+        row.is_late = awaited and row.reply_due < today
+        row.is_due_soon = awaited and today <= row.reply_due <= soon
     page.object_list = rows
     query = request.GET.copy()
     query.pop("page", None)
@@ -86,6 +106,7 @@ def workspace(request):
             "page": page,
             "query": query.urlencode(),
             "panels": workspace_panels(request.user),
+            "due_soon_days": settings.TIAN["DUE_SOON_WORKING_DAYS"],
         },
     )
 
@@ -95,7 +116,7 @@ def workspace(request):
 ROLE_ORDER = {Assignment.Role.LEAD: 0, Assignment.Role.SPLIT: 1, Assignment.Role.CO: 2}
 
 
-def _deadline_notes(assignment, corrections):
+def _deadline_notes(assignment, corrections, plenary=False):
     """Attach how each of the assignment's deadlines was worked out."""
     assignment.reply_note = assignment.opinion_note = assignment.return_window = None
     if assignment.extended_due:
@@ -103,7 +124,7 @@ def _deadline_notes(assignment, corrections):
             "reason": assignment.extension_reason or "—"
         }
     elif assignment.reply_due:
-        rule = deadlines.reply_due(assignment.assigned_at, corrections)
+        rule = deadlines.reply_due(assignment.assigned_at, corrections, plenary)
         assignment.reply_note = _explain(assignment, rule, assignment.reply_due)
     if assignment.opinion_due:
         rule = deadlines.co_opinion_due(assignment.assigned_at, corrections)
@@ -170,8 +191,25 @@ def detail(request, pk):
         assignments = [a for a in assignments if a.is_active]
     corrections = corrections_for(a.assigned_at for a in assignments)
     for assignment in assignments:
-        _deadline_notes(assignment, corrections)
+        _deadline_notes(assignment, corrections, proposal.period == Proposal.Period.PLENARY)
     my_assignments = [a for a in assignments if a.is_active and a.unit_id in units]
+    extensions = notes = []
+    if internal:
+        extensions = list(
+            ExtensionRequest.objects.filter(assignment__proposal=proposal)
+            .select_related("assignment__unit", "requested_by", "decided_by")
+            .order_by("requested_at", "id")
+        )
+        notes = list(
+            SupervisionNote.objects.filter(assignment__proposal=proposal)
+            .select_related("assignment__unit", "created_by", "answered_by")
+            .order_by("created_at", "id")
+        )
+        with_extension_state(my_assignments, extensions)
+        if not committee:
+            # A unit reads its own notes and requests, not those to other units.
+            extensions = [e for e in extensions if e.assignment.unit_id in units]
+            notes = [n for n in notes if n.assignment.unit_id in units]
     viewer = Viewer(user, committee, units, proposer, is_proposer, internal, my_assignments)
     sections = hooks.call("proposal_page", request, proposal, viewer)
 
@@ -231,12 +269,25 @@ def detail(request, pk):
             "merged_in": merged_in,
             "linkable": linkable,
             "timeline": events,
+            "extensions": extensions,
+            "supervision_notes": notes,
+            "viewer_units": units,
             "today": deadlines.local_today(),
             "actions": actions,
             "sections": sections,
             "has_actions": any(
                 actions[key]
-                for key in ("edit", "submit", "withdraw", "cosign", "review", "assign", "units")
+                for key in (
+                    "edit",
+                    "submit",
+                    "withdraw",
+                    "cosign",
+                    "review",
+                    "assign",
+                    "key",
+                    "supervise",
+                    "units",
+                )
             )
             or any(section.get("has_actions") for section in sections),
         },

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0002_unit_publishing_and_register'),
         ('proposals', '0006_statistics_indexes'),
-        ('replies', '0004_unpublished_is_public_corrections'),
+        ('replies', '0005_publication_unit_name'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

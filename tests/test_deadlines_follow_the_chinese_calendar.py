@@ -1,0 +1,250 @@
+"""The hard calendar cases: Spring Festival and National Day 2025/2026 with their make-up
+working days, a deadline falling on a holiday, 31 January plus a month, and a correction of
+the calendar after the proposal was assigned."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from accounts.models import Notification
+from proposals import deadlines, services
+from proposals.models import Assignment, CalendarDay, Event, Proposal
+from tests.test_services import make_proposal
+
+D = datetime.date
+State = Proposal.State
+
+
+@pytest.fixture(autouse=True)
+def english(db):
+    with translation.override("en"):
+        yield
+
+
+# --- Spring Festival and National Day, 2025 and 2026 ----------------------------------------
+
+
+def test_spring_festival_2026_is_off_from_the_15th_to_the_23rd_with_two_saturdays_worked():
+    day = D(2026, 2, 15)
+    while day <= D(2026, 2, 23):
+        assert not deadlines.is_working_day(day), day
+        day += datetime.timedelta(days=1)
+    assert deadlines.is_working_day(D(2026, 2, 14))  # Saturday before
+    assert deadlines.is_working_day(D(2026, 2, 28))  # Saturday after
+    assert deadlines.is_working_day(D(2026, 2, 24))
+
+
+def test_a_return_window_across_spring_festival_2026_counts_the_make_up_saturday():
+    # Feb 13, the make-up Saturday Feb 14, then Feb 24, 25, 26.
+    window = deadlines.return_window(D(2026, 2, 12))
+    assert window.due == D(2026, 2, 26)
+    explanation = str(window.explanation)
+    assert "2026-02-15 – 2026-02-23" in explanation
+    assert "2026-02-14 (make-up working day)" in explanation
+
+
+def test_first_contact_across_spring_festival_2026_counts_both_make_up_saturdays():
+    # Feb 10–14 (five, the 14th a Saturday worked), Feb 24–28 (five, the 28th worked), Mar 2–6.
+    assert deadlines.first_contact_due(D(2026, 2, 9)).due == D(2026, 3, 6)
+
+
+def test_national_day_2025_is_eight_days_off_with_make_up_days_around_it():
+    assert deadlines.add_working_days(D(2025, 9, 26), 1) == D(2025, 9, 28)  # Sunday worked
+    assert deadlines.add_working_days(D(2025, 9, 30), 1) == D(2025, 10, 9)
+    # Oct 9, 10, the make-up Saturday Oct 11, Oct 13, 14.
+    assert deadlines.add_working_days(D(2025, 9, 30), 5) == D(2025, 10, 14)
+
+
+def test_national_day_2026_with_the_make_up_sunday_before_and_saturday_after():
+    assert deadlines.is_working_day(D(2026, 9, 20))  # Sunday
+    assert deadlines.is_working_day(D(2026, 10, 10))  # Saturday
+    assert deadlines.add_working_days(D(2026, 9, 30), 1) == D(2026, 10, 8)
+    # Oct 8, 9, the make-up Saturday Oct 10, Oct 12, 13.
+    assert deadlines.return_window(D(2026, 9, 30)).due == D(2026, 10, 13)
+
+
+# --- a deadline on a holiday ------------------------------------------------------------------
+
+
+def test_a_reply_due_on_national_day_2025_moves_to_the_first_working_day_after():
+    deadline = deadlines.reply_due(D(2025, 7, 1))
+    assert deadline.due == D(2025, 10, 9)
+    assert "2025-10-01, not a working day" in str(deadline.explanation)
+
+
+def test_a_co_opinion_due_in_spring_festival_2026_moves_to_the_24th():
+    assert deadlines.co_opinion_due(D(2026, 1, 16)).due == D(2026, 2, 24)
+
+
+def test_a_reply_due_on_a_make_up_sunday_stays_there():
+    # 2026-09-20 is a Sunday worked for National Day.
+    assert deadlines.reply_due(D(2026, 6, 20)).due == D(2026, 9, 20)
+
+
+# --- 31 January plus one month ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "assigned_on, due",
+    [
+        # Feb 28, 2025 is a Friday.
+        (D(2025, 1, 31), D(2025, 2, 28)),
+        # Feb 28, 2026 is the Saturday worked after Spring Festival: it stays.
+        (D(2026, 1, 31), D(2026, 2, 28)),
+        # 2028 is a leap year: Feb 29, a Tuesday.
+        (D(2028, 1, 31), D(2028, 2, 29)),
+    ],
+)
+def test_a_co_opinion_from_31_january_is_due_at_the_end_of_february(assigned_on, due):
+    assert deadlines.co_opinion_due(assigned_on).due == due
+
+
+def test_six_months_from_31_august_ends_on_the_last_day_of_february_or_after_it():
+    # Feb 28, 2026 (a make-up Saturday) — the latest an extension may go.
+    assert deadlines.max_reply_due(D(2025, 8, 31)).due == D(2026, 2, 28)
+
+
+# --- a correction of the calendar after assignment -------------------------------------------
+
+
+def assign_on(world, day, role=Assignment.Role.LEAD, **fields):
+    proposal = make_proposal(world, state=State.HANDLING, number=fields.pop("number", 300))
+    assigned_at = timezone.make_aware(datetime.datetime.combine(day, datetime.time(10)))
+    due_rule = deadlines.co_opinion_due if role == Assignment.Role.CO else deadlines.reply_due
+    due = due_rule(day).due
+    return Assignment.objects.create(
+        proposal=proposal,
+        unit=world.kjj_unit,
+        role=role,
+        assigned_at=assigned_at,
+        acknowledged_at=assigned_at,
+        reply_due=None if role == Assignment.Role.CO else fields.pop("reply_due", due),
+        opinion_due=due if role == Assignment.Role.CO else None,
+        **fields,
+    )
+
+
+def test_a_holiday_added_after_assignment_moves_the_open_reply_deadline(world):
+    assigned = assign_on(world, D(2026, 6, 15))
+    assert assigned.reply_due == D(2026, 9, 15)
+    CalendarDay.objects.create(date=D(2026, 9, 15), is_working_day=False, note="临时调整")
+    moved = services.calendar_corrected(world.tiwei, D(2026, 9, 15), None, "临时调整")
+    assert [a.pk for a in moved] == [assigned.pk]
+    assigned.refresh_from_db()
+    assert assigned.reply_due == D(2026, 9, 16)
+    event = Event.objects.get(proposal=assigned.proposal, verb="deadline_recomputed")
+    assert "2026-09-15 → 2026-09-16" in event.comment
+    assert Notification.objects.filter(recipient=world.kjj, verb="deadline_changed").exists()
+
+
+def test_removing_the_correction_moves_it_back(world):
+    assigned = assign_on(world, D(2026, 6, 15))
+    CalendarDay.objects.create(date=D(2026, 9, 15), is_working_day=False)
+    services.calendar_corrected(world.tiwei, D(2026, 9, 15), None)
+    CalendarDay.objects.filter(date=D(2026, 9, 15)).delete()
+    services.calendar_corrected(world.tiwei, D(2026, 9, 15), False)
+    assigned.refresh_from_db()
+    assert assigned.reply_due == D(2026, 9, 15)
+
+
+def test_a_working_day_correction_moves_a_working_day_count(world):
+    co = assign_on(world, D(2026, 8, 14), role=Assignment.Role.CO)
+    assert co.opinion_due == D(2026, 9, 14)  # a Monday
+    # The Sunday before made a working day does not move a month deadline on a Monday.
+    CalendarDay.objects.create(date=D(2026, 9, 13), is_working_day=True)
+    assert services.calendar_corrected(world.tiwei, D(2026, 9, 13), None) == []
+
+
+def test_a_deadline_set_by_hand_or_replied_or_closed_stays(world):
+    by_hand = assign_on(world, D(2026, 6, 15), number=301, due_change_reason="会议决定")
+    replied = assign_on(world, D(2026, 6, 15), number=302, replied_at=timezone.now())
+    other_date = assign_on(world, D(2026, 6, 15), number=303, reply_due=D(2026, 9, 30))
+    CalendarDay.objects.create(date=D(2026, 9, 15), is_working_day=False)
+    assert services.calendar_corrected(world.tiwei, D(2026, 9, 15), None) == []
+    for assignment in (by_hand, replied, other_date):
+        before = assignment.reply_due
+        assignment.refresh_from_db()
+        assert assignment.reply_due == before
+
+
+def test_only_committee_staff_move_deadlines(world):
+    from core.workflow import Refused
+
+    with pytest.raises(Refused):
+        services.calendar_corrected(world.kjj, D(2026, 9, 15), None)
+
+
+def test_a_correction_saved_in_the_admin_moves_the_deadlines(client, world):
+    assigned = assign_on(world, D(2026, 6, 15))
+    client.force_login(world.admin)
+    response = client.post(
+        reverse("admin:proposals_calendarday_add"),
+        {"date": "2026-09-15", "is_working_day": "", "note": "临时调整"},
+    )
+    assert response.status_code == 302
+    assigned.refresh_from_db()
+    assert assigned.reply_due == D(2026, 9, 16)
+    day = CalendarDay.objects.get()
+    client.post(reverse("admin:proposals_calendarday_delete", args=[day.pk]), {"post": "yes"})
+    assigned.refresh_from_db()
+    assert assigned.reply_due == D(2026, 9, 15)
+
+
+# --- plenary proposals' own reply period -------------------------------------------------------
+
+
+def test_a_plenary_proposal_may_be_given_its_own_reply_period(world, settings):
+    settings.TIAN = {**settings.TIAN, "PLENARY_REPLY_MONTHS": 5}
+    assert deadlines.reply_due(D(2026, 3, 10), plenary=True).due == D(2026, 8, 10)
+    assert deadlines.reply_due(D(2026, 3, 10)).due == D(2026, 6, 10)
+    plenary = make_proposal(world, state=State.ACCEPTED, number=310, period="plenary")
+    interim = make_proposal(world, state=State.ACCEPTED, number=311, period="interim")
+    for proposal in (plenary, interim):
+        services.assign(proposal, world.tiwei, "single", lead=world.kjj_unit)
+    today = timezone.localdate()
+    assert plenary.assignments.get().reply_due == deadlines.reply_due(today, plenary=True).due
+    assert interim.assignments.get().reply_due == deadlines.reply_due(today).due
+
+
+# --- a changed rule ----------------------------------------------------------------------------
+
+
+def test_a_changed_rule_moves_the_open_deadlines_that_followed_it(world, settings):
+    today = timezone.localdate()
+    followed = assign_on(world, today, number=320)
+    by_hand = assign_on(world, today, number=321, reply_due=today + datetime.timedelta(days=100))
+    settings.TIAN = {**settings.TIAN, "REPLY_MONTHS": 4}
+    # Plenary proposals follow the reply rule unless given their own.
+    moved = services.rules_changed(world.tiwei, {"REPLY_MONTHS": 3}, "区政府办通知")
+    moved = {a.pk for a in moved}
+    assert followed.pk in moved and by_hand.pk not in moved
+    followed.refresh_from_db()
+    assert followed.reply_due == deadlines.reply_due(today).due
+    assert deadlines.reply_due(today).due > deadlines.add_months(today, 3)
+    by_hand.refresh_from_db()
+    assert by_hand.reply_due == today + datetime.timedelta(days=100)
+    assert Event.objects.filter(proposal=followed.proposal, verb="deadline_recomputed").exists()
+    # The rule as it was applied only during the recomputation.
+    assert (
+        deadlines.reply_due(today).due == deadlines.months_deadline(today, 4, "assignment", "").due
+    )
+
+
+def test_the_command_moves_them_in_the_name_of_a_committee_staff_member(world, settings):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    today = timezone.localdate()
+    assign_on(world, today, number=320)
+    settings.TIAN = {**settings.TIAN, "REPLY_MONTHS": 4}
+    out = StringIO()
+    call_command("realign_deadlines", "--user", "tiwei", "--was", "REPLY_MONTHS=3", stdout=out)
+    assert "open deadlines moved" in out.getvalue()
+    assert not out.getvalue().startswith("0 ")
+    with pytest.raises(CommandError):
+        call_command("realign_deadlines", "--user", "kjj", "--was", "REPLY_MONTHS=3")
+    with pytest.raises(CommandError):
+        call_command("realign_deadlines", "--user", "tiwei", "--was", "NONSENSE=3")
