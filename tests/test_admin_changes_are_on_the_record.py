@@ -44,10 +44,13 @@ from proposals.models import (
     ContactRecord,
     CoOpinion,
     Event,
+    ExtensionRequest,
     Proposal,
     ProposalProposer,
     RejectionReason,
+    Reminder,
     Session,
+    SupervisionNote,
     Term,
 )
 from replies import services as reply_services
@@ -146,6 +149,15 @@ def build_record(world):
         signatory="经信委主任",
     )
     contact_record = contact(world.lead, world.kjj, method="meeting")
+    extension = proposal_services.request_extension(
+        world.lead,
+        world.kjj,
+        wished_due=timezone.localdate() + datetime.timedelta(days=120),
+        reason="需协调市级部门",
+    )
+    proposal_services.decide_extension(extension, world.tiwei, approve=True, comment="同意")
+    note = proposal_services.supervise(world.co, world.tiwei, "请抓紧报送协办意见")
+    proposal_services.answer_supervision(note, world.jxw, "已报送")
     letter = reply_services.start_draft(world.lead, world.kjj)
     reply_services.save_draft(
         letter,
@@ -195,6 +207,15 @@ def build_record(world):
         ReplyRevision: letter.revisions.get(),
         Publication: letter.publications.get(),
         Receipt: receipt,
+        ExtensionRequest: ExtensionRequest.objects.get(pk=extension.pk),
+        SupervisionNote: SupervisionNote.objects.get(pk=note.pk),
+        Reminder: Reminder.objects.create(
+            assignment=world.co,
+            kind=Reminder.Kind.CO_OPINION,
+            stage=Reminder.Stage.DUE_SOON,
+            due=timezone.localdate(),
+            sent_on=timezone.localdate(),
+        ),
     }
 
 
@@ -613,6 +634,9 @@ def test_the_workflow_tables_are_the_ones_the_issue_names():
         "Publication",
         "Receipt",
         "ProposalProposer",
+        "ExtensionRequest",
+        "SupervisionNote",
+        "Reminder",
     }
 
 
