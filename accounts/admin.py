@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin import ModelAdmin, SafeActionsMixin
 from core.paginator import EstimatingPaginator
 
 from .models import Membership, Notification, Proposer, Unit, User
@@ -19,7 +20,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(SafeActionsMixin, DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("full_name", "phone", "email")}),
@@ -74,7 +75,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(ModelAdmin):
     list_display = ["name", "short_name", "kind", "doc_number_template", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "short_name"]
@@ -82,7 +83,7 @@ class UnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ModelAdmin):
     list_display = ["user", "unit", "role", "title"]
     list_filter = ["role"]
     search_fields = [
@@ -96,7 +97,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Proposer)
-class ProposerAdmin(admin.ModelAdmin):
+class ProposerAdmin(ModelAdmin):
     # Phone and address are private to the public, not to administrators.
     list_display = ["name", "kind", "sector", "party", "user", "phone", "is_active"]
     list_filter = ["kind", "is_active"]
@@ -106,7 +107,7 @@ class ProposerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ModelAdmin):
     list_display = ["created_at", "recipient", "verb", "message", "read_at"]
     # No filter on verb: listing its distinct values scans the whole table.
     list_filter = [("read_at", admin.EmptyFieldListFilter)]

@@ -1,3 +1,4 @@
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
@@ -6,6 +7,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+
+from core.views import is_local_path
 
 from .models import Notification
 
@@ -47,3 +50,19 @@ def open_notification(request, pk):
 def mark_all_read(request):
     request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
     return redirect("notifications")
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, going on only to a page of this site (next=abc went to "abc")."""
+
+    redirect_authenticated_user = True
+
+    def get_redirect_url(self):
+        target = super().get_redirect_url()
+        return target if is_local_path(target) else ""
+
+
+class LogoutView(auth_views.LogoutView):
+    def get_redirect_url(self):
+        target = super().get_redirect_url()
+        return target if is_local_path(target) else None

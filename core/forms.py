@@ -52,3 +52,30 @@ class OneLineField(forms.CharField):
     """A short text on one line (titles, names, reasons that end up in a mail subject)."""
 
     default_validators = [validate_single_line]
+
+
+# The largest id a database column holds (PostgreSQL bigint, SQLite INTEGER).
+MAX_ID = 2**63 - 1
+
+
+def valid_ids(values):
+    """Whether every posted id is one a database can look up."""
+    for value in values:
+        text = str(value).strip()
+        if not text.isdigit() or int(text) > MAX_ID:
+            return False
+    return True
+
+
+class IdsChoiceField(forms.ModelMultipleChoiceField):
+    """Ids from checkboxes; an id a database cannot hold is an invalid choice like any other,
+    not a server error (SQLite raised OverflowError looking 2**63 up)."""
+
+    def _check_values(self, value):
+        if not valid_ids(value or ()):
+            raise ValidationError(
+                self.error_messages["invalid_pk_value"],
+                code="invalid_pk_value",
+                params={"pk": next(iter(value), "")},
+            )
+        return super()._check_values(value)

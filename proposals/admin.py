@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin import ModelAdmin
 from core.paginator import EstimatingPaginator
 from core.workflow import Refused
 
@@ -47,7 +48,7 @@ def _shown(obj, name):
     return str(value)
 
 
-class AuditedAdmin(admin.ModelAdmin):
+class AuditedAdmin(ModelAdmin):
     """Every change an administrator saves is written to the proposal's audit trail: who,
     when, and each field's old → new value. Fields the workflow owns are read-only
     (`workflow_fields`); what must change there goes through an admin action."""
@@ -108,7 +109,7 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class WorkflowOnlyAdmin(admin.ModelAdmin):
+class WorkflowOnlyAdmin(ModelAdmin):
     """Rows only the workflow creates and changes: read them here, act through actions."""
 
     def has_add_permission(self, request):
@@ -134,13 +135,13 @@ class SessionListFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Term)
-class TermAdmin(admin.ModelAdmin):
+class TermAdmin(ModelAdmin):
     list_display = ["__str__", "number", "committee", "started_on"]
     search_fields = ["number__exact", "committee"]
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(ModelAdmin):
     list_display = ["__str__", "term", "number", "opened_on", "is_current"]
     list_filter = ["is_current", "term"]
     search_fields = ["term__number__exact", "number__exact", "term__committee"]
@@ -152,7 +153,7 @@ class SessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ModelAdmin):
     list_display = ["name", "position", "is_active"]
     list_editable = ["position", "is_active"]
     list_filter = ["is_active"]
@@ -160,14 +161,14 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(RejectionReason)
-class RejectionReasonAdmin(admin.ModelAdmin):
+class RejectionReasonAdmin(ModelAdmin):
     list_display = ["code", "label", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["code", "label"]
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(ModelAdmin):
     """Corrections move the open deadlines that followed the rules (services.calendar)."""
 
     list_display = ["date", "is_working_day", "note"]
@@ -583,7 +584,7 @@ class ReminderAdmin(WorkflowOnlyAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ModelAdmin):
     """The audit trail, to read: rows are append-only (Event.save/delete refuse)."""
 
     list_display = [

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Unit
-from core.forms import BoundedDateField, OneLineField
+from core.forms import BoundedDateField, IdsChoiceField, OneLineField
 from core.workflow import Refused
 
 from .models import Proposal, RejectionReason
@@ -98,10 +98,10 @@ class AssignForm(forms.Form):
     lead = forms.ModelChoiceField(
         label=gettext_lazy("Lead unit"), queryset=active_units(), required=False
     )
-    co_units = forms.ModelMultipleChoiceField(
+    co_units = IdsChoiceField(
         label=gettext_lazy("Co-handling units"), queryset=active_units(), required=False
     )
-    split_units = forms.ModelMultipleChoiceField(
+    split_units = IdsChoiceField(
         label=gettext_lazy("Split units"), queryset=active_units(), required=False
     )
     comment = forms.CharField(

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Proposer, Unit
-from core.forms import BoundedDateField, validate_single_line
+from core.forms import BoundedDateField, IdsChoiceField, validate_single_line
 
 from . import services
 from .models import Category, Proposal, ProposalProposer, RejectionReason, Session
@@ -47,7 +47,7 @@ class ProposalForm(forms.ModelForm):
         required=False,
         help_text=_("The current session unless you choose another."),
     )
-    cosigners = forms.ModelMultipleChoiceField(
+    cosigners = IdsChoiceField(
         label=_("Co-signers"),
         queryset=Proposer.objects.none(),
         required=False,
@@ -58,6 +58,13 @@ class ProposalForm(forms.ModelForm):
     # Drafts and paper registrations differ in these; see RegisterForm.
     cosigners_confirmed = False
     on_paper = False
+
+    suggested_units = IdsChoiceField(
+        label=_("Suggested units"),
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     class Meta:
         model = Proposal
@@ -321,14 +328,14 @@ class UnitChoicesMixin:
             required=False,
             help_text=_("For single and joint handling."),
         )
-        self.fields["co_units"] = forms.ModelMultipleChoiceField(
+        self.fields["co_units"] = IdsChoiceField(
             label=_("Co-handling units"),
             queryset=units,
             required=False,
             widget=forms.CheckboxSelectMultiple,
             help_text=_("For joint handling."),
         )
-        self.fields["split_units"] = forms.ModelMultipleChoiceField(
+        self.fields["split_units"] = IdsChoiceField(
             label=_("Split units"),
             queryset=units,
             required=False,
@@ -406,20 +413,8 @@ class AssignForm(UnitChoicesMixin, forms.Form):
         return cleaned
 
 
-class ProposalChoiceField(forms.ModelMultipleChoiceField):
-    """Proposal ids from checkboxes; an id too large for the database is an invalid
-    choice like any other, not a server error."""
-
-    def _check_values(self, value):
-        for pk in value or ():
-            text = str(pk).strip()
-            if not text.isdigit() or int(text) > 2**63 - 1:
-                raise forms.ValidationError(
-                    self.error_messages["invalid_pk_value"],
-                    code="invalid_pk_value",
-                    params={"pk": pk},
-                )
-        return super()._check_values(value)
+class ProposalChoiceField(IdsChoiceField):
+    """Proposal ids from checkboxes."""
 
 
 class BulkAssignForm(UnitChoicesMixin, forms.Form):

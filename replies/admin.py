@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ModelAdmin
 from core.forms import OneLineField
 from core.paginator import EstimatingPaginator
 from proposals import admin_actions as aa
@@ -144,7 +145,7 @@ class ReplyLetterAdmin(WorkflowOnlyAdmin):
 
 
 @admin.register(DocNumberSequence)
-class DocNumberSequenceAdmin(admin.ModelAdmin):
+class DocNumberSequenceAdmin(ModelAdmin):
     """A unit's yearly register: a new year may start at a number; a number once used is
     never given again, so the last one is the workflow's."""
 
@@ -219,6 +220,10 @@ class CorrectTypoForm(forms.Form):
         required=False,
         max_length=services.MAX_BODY_CHARS,
     )
+
+
+class ReasonForm(forms.Form):
+    comment = OneLineField(label=_("Reason"), max_length=200)
 
 
 class PaperReceiptCorrectionForm(forms.Form):
@@ -297,7 +302,7 @@ ReplyLetterAdmin.actions = [
     workflow_action(_send, _("Send to the proposers")),
     workflow_action(_publish, _("Publish")),
     workflow_action(_correct_typo, _("Correct typing errors in the public text"), CorrectTypoForm),
-    workflow_action(_unpublish, _("Take off the public site"), aa.RequiredCommentForm),
+    workflow_action(_unpublish, _("Take off the public site"), ReasonForm),
 ]
 ReceiptAdmin.actions = [
     workflow_action(

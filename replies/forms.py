@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit
-from core.forms import BoundedDateField, OneLineField
+from core.forms import BoundedDateField, IdsChoiceField, OneLineField
 
 from .models import ReplyLetter
 from .services import MAX_BODY_CHARS
@@ -60,7 +60,7 @@ class LetterForm(forms.Form):
     contact_phone = OneLineField(
         label=_("Contact phone"), max_length=_field("contact_phone").max_length, required=False
     )
-    cc_units = forms.ModelMultipleChoiceField(
+    cc_units = IdsChoiceField(
         label=_("Copied to"),
         queryset=Unit.objects.none(),
         widget=forms.CheckboxSelectMultiple,

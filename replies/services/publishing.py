@@ -148,8 +148,9 @@ def unpublish(letter, actor, reason):
     letter = lock(letter)
     require_publisher(actor, letter)
     check_state(letter, "unpublish")
-    if not reason.strip():
-        raise Refused(_("Please give the reason for taking the reply off the public site."))
+    reason = check_reason(
+        reason, _("Please give the reason for taking the reply off the public site.")
+    )
     _end_current(letter, timezone.now(), reason)
     set_state(letter, State.UNPUBLISHED, is_public=False)
     event(letter, actor, "reply_unpublished", State.PUBLISHED, State.UNPUBLISHED, reason)
@@ -158,6 +159,19 @@ def unpublish(letter, actor, reason):
 
 
 # --- correcting typing errors --------------------------------------------------------------------
+
+
+REASON_MAX = Publication._meta.get_field("reason").max_length
+
+
+def check_reason(reason, refusal):
+    """A reason is given, and fits where it is kept (the publication's 200 characters)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused(refusal)
+    if len(reason) > REASON_MAX:
+        raise Refused(_("Please keep the reason within %(n)s characters.") % {"n": REASON_MAX})
+    return reason
 
 
 DIGITS = re.compile(r"[0-9０-９〇零一二三四五六七八九十百千万亿]")
@@ -210,8 +224,7 @@ def correct_typo(letter, actor, reason, title=None, text=None):
     letter = lock(letter)
     require_publisher(actor, letter)
     check_state(letter, "correct_typo")
-    if not reason.strip():
-        raise Refused(_("Please give the reason for the correction."))
+    reason = check_reason(reason, _("Please give the reason for the correction."))
     current = current_publication(letter)
     if current is None:
         raise Refused(_("The reply has no public text to correct."))
@@ -263,8 +276,7 @@ def propose_correction(letter, actor, reason, title, salutation, body, result_cl
     require_handler(actor, letter)
     check_state(letter, "propose_correction")
     check_expected(letter)
-    if not reason.strip():
-        raise Refused(_("Please give the reason for the correction."))
+    reason = check_reason(reason, _("Please give the reason for the correction."))
     if pending_correction(letter) is not None:
         raise Refused(_("A correction of this letter is already waiting for sign-off."))
     if not title.strip() or not salutation.strip() or not body.strip():

@@ -1,0 +1,25 @@
+"""What every ModelAdmin of this project does the same way."""
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.utils.translation import gettext as _
+
+from .forms import valid_ids
+
+
+class SafeActionsMixin:
+    """An admin action posted with ids that are not ids is refused with a message.
+
+    Django's ModelAdmin.response_action filters `pk__in=<the posted ids>` as they are: "1e3"
+    raised ValueError and 2**63 OverflowError, both a 500.
+    """
+
+    def response_action(self, request, queryset):
+        if not valid_ids(request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)):
+            self.message_user(request, _("Choose the rows from the list."), messages.ERROR)
+            return None
+        return super().response_action(request, queryset)
+
+
+class ModelAdmin(SafeActionsMixin, admin.ModelAdmin):
+    """The project's ModelAdmin."""
