@@ -22,6 +22,10 @@ PIN_COOKIE = "tian_primary"
 _use_replica = contextvars.ContextVar("tian_use_replica", default=False)
 
 
+def has_replica():
+    return REPLICA in settings.DATABASES
+
+
 def replica_eligible(request):
     """May this request read from the replica? Asked once the URL is resolved."""
     match = request.resolver_match
@@ -36,7 +40,7 @@ def replica_eligible(request):
 
 class PrimaryReplicaRouter:
     def db_for_read(self, model, **hints):
-        if _use_replica.get() and REPLICA in settings.DATABASES:
+        if _use_replica.get() and has_replica():
             return REPLICA
         return "default"
 
@@ -57,7 +61,7 @@ class ReplicaMiddleware:
     """Marks a request as replica-eligible for the duration of its view."""
 
     def __init__(self, get_response):
-        if REPLICA not in settings.DATABASES:
+        if not has_replica():
             raise MiddlewareNotUsed
         self.get_response = get_response
 
