@@ -45,3 +45,10 @@ run "new connection per request (MAX_AGE=0)" DATABASE_CONN_MAX_AGE=0
 run "persistent connections (MAX_AGE=60)" DATABASE_CONN_MAX_AGE=60
 run "psycopg pool (DATABASE_POOL=1)" DATABASE_POOL=1
 run "psycopg pool + Redis cache" DATABASE_POOL=1 DJANGO_REDIS_URL=redis://127.0.0.1:6379/14
+# The same database through PgBouncer in transaction mode (PGBOUNCER_URL), with and without
+# the settings it needs: without them, server-side cursors break (the Non-2xx column).
+if [[ -n "${PGBOUNCER_URL:-}" ]]; then
+  run "PgBouncer, DATABASE_PGBOUNCER=0" DATABASE_URL="$PGBOUNCER_URL" DATABASE_CONN_MAX_AGE=0
+  run "PgBouncer, DATABASE_PGBOUNCER=1" DATABASE_URL="$PGBOUNCER_URL" DATABASE_CONN_MAX_AGE=0 \
+    DATABASE_PGBOUNCER=1
+fi
