@@ -4,12 +4,14 @@ app server, committed or rolled back with the workflow step that uploaded them."
 import os
 import subprocess
 import sys
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage, storages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
 
@@ -150,3 +152,15 @@ def test_an_unknown_attachment_storage_stops_the_start():
     )
     assert result.returncode != 0
     assert "DJANGO_ATTACHMENT_STORAGE" in result.stderr
+
+
+def test_files_on_the_disk_are_copied_in_under_their_names_once(db, database_storage):
+    (database_storage / "opinions" / "2022").mkdir(parents=True)
+    (database_storage / "opinions" / "2022" / "意见.pdf").write_bytes(PDF)
+    out = StringIO()
+    call_command("copy_files_to_database", stdout=out)
+    assert "1 files copied, 0 already" in out.getvalue()
+    with DatabaseStorage().open("opinions/2022/意见.pdf") as handle:
+        assert handle.read() == PDF
+    call_command("copy_files_to_database", stdout=out)
+    assert "0 files copied, 1 already" in out.getvalue()
