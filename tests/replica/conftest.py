@@ -90,9 +90,8 @@ def replica_db(django_db_blocker):
             wait_for_replica()
             yield name
         finally:
-            with connections["replica"].cursor() as cursor:
-                # A failed test must not leave the standby paused for everyone else.
-                cursor.execute("SELECT pg_wal_replay_resume()")
+            # A failed test must not leave the standby paused for everyone else.
+            _admin_sql(replica_url, "SELECT pg_wal_replay_resume()")
             for alias in ("default", "replica"):
                 connections[alias].close()
                 connections[alias].settings_dict.clear()

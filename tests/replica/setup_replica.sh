@@ -34,7 +34,7 @@ wait_streaming() {
 }
 
 # The primary lets 127.0.0.1 connect for replication (first matching line wins: on top).
-if ! grep -q "^host[[:space:]]\+replication[[:space:]]\+all[[:space:]]\+127.0.0.1/32" "$HBA"; then
+if ! grep -qF "# tests/replica/setup_replica.sh" "$HBA"; then
   sed -i "1i host replication all 127.0.0.1/32 trust  # tests/replica/setup_replica.sh" "$HBA"
   sql "$PRIMARY_PORT" "SELECT pg_reload_conf()" >/dev/null
 fi
@@ -54,6 +54,8 @@ if pg_lsclusters -h | awk -v v="$VERSION" -v c="$CLUSTER" '$1 == v && $2 == c' |
 fi
 
 # A new cluster for Debian's configuration files, its data replaced by a base backup.
+# (A data directory left behind without its cluster would make pg_createcluster refuse.)
+[[ -d "$DATA" ]] && rm -rf "$DATA"
 pg_createcluster "$VERSION" "$CLUSTER" --port "$PORT" >/dev/null
 cp "$HBA" "/etc/postgresql/${VERSION}/${CLUSTER}/pg_hba.conf"
 rm -rf "${DATA:?}"/*
