@@ -19,12 +19,6 @@ from django.core.management import call_command
 from django.db import connections
 
 
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if "tests/replica/" in str(item.fspath).replace(os.sep, "/"):
-            item.add_marker(pytest.mark.replica)
-
-
 def _admin_sql(url, sql):
     config = dj_database_url.parse(url)
     with psycopg.connect(

@@ -14,6 +14,8 @@ from replies.models import ReplyLetter
 
 from .conftest import wait_for_replica
 
+pytestmark = pytest.mark.replica
+
 
 def served_by(client, url):
     """The response and how many queries each database answered for it."""
