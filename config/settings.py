@@ -113,8 +113,10 @@ for _db in DATABASES.values():
     if _db["ENGINE"] != "django.db.backends.postgresql":
         continue
     _options = _db.setdefault("OPTIONS", {})
-    # JIT compilation costs more than it saves on these short list queries (measured).
-    _options.setdefault("options", "-c jit=off")
+    if not env_bool("DATABASE_PGBOUNCER"):
+        # JIT compilation costs more than it saves on these short list queries (measured).
+        # (PgBouncer refuses this startup parameter: there, ALTER DATABASE … SET jit = off.)
+        _options.setdefault("options", "-c jit=off")
     if env_bool("DATABASE_POOL"):
         # psycopg's own pool, per process (Django 5.1+). Django refuses CONN_MAX_AGE with it.
         _db["CONN_MAX_AGE"] = 0
