@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: only anonymous readers of the public pages use the replica.
+    "config.db_router.ReplicaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it watches the authentication result.
@@ -98,9 +100,39 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # JIT compilation costs more than it saves on these short list queries (measured).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+# A streaming replica of the primary, for the public pages (config/db_router.py).
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        conn_health_checks=True,
+    )
+DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
+# Seconds after a write (a POST) during which the same browser reads from the primary
+# only, so that it never sees the replica lag behind what it just did.
+REPLICA_PIN_SECONDS = int(os.environ.get("DATABASE_REPLICA_PIN_SECONDS", "10"))
+for _db in DATABASES.values():
+    if _db["ENGINE"] != "django.db.backends.postgresql":
+        continue
+    _options = _db.setdefault("OPTIONS", {})
+    if not env_bool("DATABASE_PGBOUNCER"):
+        # JIT compilation costs more than it saves on these short list queries (measured).
+        # (PgBouncer refuses this startup parameter: there, ALTER DATABASE … SET jit = off.)
+        _options.setdefault("options", "-c jit=off")
+    if env_bool("DATABASE_POOL"):
+        # psycopg's own pool, per process (Django 5.1+). Django refuses CONN_MAX_AGE with it.
+        _db["CONN_MAX_AGE"] = 0
+        _db["CONN_HEALTH_CHECKS"] = False
+        _options["pool"] = {
+            "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "2")),
+            "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "4")),
+            "timeout": int(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+        }
+    if env_bool("DATABASE_PGBOUNCER"):
+        # PgBouncer in transaction mode: a server connection is lent per transaction, so
+        # no named cursor may outlive it and psycopg must not prepare statements.
+        _db["DISABLE_SERVER_SIDE_CURSORS"] = True
+        _options["prepare_threshold"] = None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Wait for the writer instead of failing with "database is locked".
@@ -152,8 +184,18 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
+# Uploaded attachments: on this server's disk (one server), or in the database
+# (`database`: every app server reads them, and they are in the same transaction and the
+# same backup as the workflow step that uploaded them). See README, "Attachments".
+ATTACHMENT_STORAGE = os.environ.get("DJANGO_ATTACHMENT_STORAGE", "filesystem")
+if ATTACHMENT_STORAGE not in {"filesystem", "database"}:
+    raise ImproperlyConfigured("DJANGO_ATTACHMENT_STORAGE is 'filesystem' or 'database'.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": "core.storage.DatabaseStorage"
+        if ATTACHMENT_STORAGE == "database"
+        else "django.core.files.storage.FileSystemStorage"
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -242,15 +284,32 @@ TIAN.update(
     }
 )
 
-# The receipt page's rate limit counts in the cache. Per process by default; with several
-# gunicorn workers use a shared one, e.g. DJANGO_CACHE_BACKEND=
-# django.core.cache.backends.db.DatabaseCache and DJANGO_CACHE_LOCATION=tian_cache
-# (then `manage.py createcachetable`).
+# Rate limits (receipt page), cached fragments (the column's counts) and, with Redis,
+# sessions live in this cache. Per process by default, which is right for one worker only;
+# with several workers or servers set DJANGO_REDIS_URL (Django's own RedisCache), or
+# DJANGO_CACHE_BACKEND/DJANGO_CACHE_LOCATION for another shared backend.
+REDIS_URL = os.environ.get("DJANGO_REDIS_URL", "")
 CACHES = {
     "default": {
-        "BACKEND": os.environ.get(
-            "DJANGO_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"
+        "BACKEND": (
+            "django.core.cache.backends.redis.RedisCache"
+            if REDIS_URL
+            else os.environ.get(
+                "DJANGO_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"
+            )
         ),
-        "LOCATION": os.environ.get("DJANGO_CACHE_LOCATION", "tian"),
+        "LOCATION": REDIS_URL or os.environ.get("DJANGO_CACHE_LOCATION", "tian"),
+        "KEY_PREFIX": os.environ.get("DJANGO_CACHE_KEY_PREFIX", ""),
     }
 }
+SHARED_MEMORY_CACHE = any(
+    name in CACHES["default"]["BACKEND"] for name in ("RedisCache", "PyMemcacheCache")
+)
+# Sessions: read from the shared cache, written through to the database (a restarted
+# Redis logs nobody out); in the database alone without a shared cache.
+SESSION_ENGINE = os.environ.get(
+    "DJANGO_SESSION_ENGINE",
+    "django.contrib.sessions.backends.cached_db"
+    if SHARED_MEMORY_CACHE
+    else "django.contrib.sessions.backends.db",
+)

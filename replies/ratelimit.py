@@ -2,8 +2,9 @@
 
 It throttles guessing at the receipt links (every request counts, valid or not).
 The counts live in the default cache. The default local-memory cache is per process,
-so in production with several gunicorn workers configure a shared cache (Redis, or
-Django's database cache) in CACHES, or each worker counts on its own.
+so in production with several gunicorn workers set DJANGO_REDIS_URL (or Django's database
+cache), or each worker counts on its own. add + incr are atomic in Redis: concurrent
+workers never let more than `limit` through.
 """
 
 import time

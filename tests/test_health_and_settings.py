@@ -120,3 +120,41 @@ def test_the_ui_is_chinese_whatever_the_browser_asks(db, client):
 def test_the_language_cookie_can_choose_english(db, client):
     client.cookies["django_language"] = "en"
     assert "Log in" in client.get("/accounts/login/").content.decode()
+
+
+def database_options(env):
+    code = (
+        "import django; django.setup(); from django.db import connections; "
+        "d = connections['default'].settings_dict; "
+        "print(d['CONN_MAX_AGE'], d.get('DISABLE_SERVER_SIDE_CURSORS', False), "
+        "sorted(d['OPTIONS']), d['OPTIONS'].get('pool'))"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    clean.update(
+        {"DJANGO_SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://u@db.example:5432/tian"}
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, **env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_by_default_a_worker_keeps_one_connection_for_a_minute():
+    assert database_options({}) == "60 False ['options'] None"
+
+
+def test_database_pool_gives_each_worker_psycopgs_pool():
+    assert database_options({"DATABASE_POOL": "1", "DATABASE_POOL_MAX_SIZE": "8"}) == (
+        "0 False ['options', 'pool'] {'min_size': 2, 'max_size': 8, 'timeout': 10}"
+    )
+
+
+def test_behind_pgbouncer_no_server_side_cursor_prepared_statement_or_startup_option():
+    assert database_options({"DATABASE_PGBOUNCER": "1", "DATABASE_CONN_MAX_AGE": "0"}) == (
+        "0 True ['prepare_threshold'] None"
+    )
