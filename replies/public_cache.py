@@ -26,6 +26,8 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
+from config import db_router
+
 VERSION_KEY = "public-column-version"
 CACHE_SECONDS = 600
 # The public pages: the column, a reply, its print view, its versions, the feed.
@@ -40,26 +42,36 @@ def _cache_is_shared():
     return not backend.endswith(("LocMemCache", "DummyCache"))
 
 
-def _version_from_database():
+def _version_from_database(using):
     from django.db.models import Count, Max
 
     from .models import Publication, ReplyLetter
 
-    newest = Publication.objects.order_by("-pk").values_list("pk", "published_at").first()
-    taken_off = ReplyLetter.objects.filter(state=ReplyLetter.State.UNPUBLISHED).aggregate(
-        count=Count("pk"), last=Max("updated_at")
+    newest = (
+        Publication.objects.using(using).order_by("-pk").values_list("pk", "published_at").first()
+    )
+    taken_off = (
+        ReplyLetter.objects.using(using)
+        .filter(state=ReplyLetter.State.UNPUBLISHED)
+        .aggregate(count=Count("pk"), last=Max("updated_at"))
     )
     raw = f"{newest}|{taken_off['count']}|{taken_off['last']}"
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
 def column_version():
-    """A short digest that changes whenever the list of public replies or their text does."""
+    """A short digest that changes whenever the list of public replies or their text does.
+
+    Read where the public pages are read: from the replica when there is one, so that a
+    page is never kept under a state its replica has not reached yet; and then only for a
+    few seconds, so that the version follows the replica as it catches up.
+    """
     version = cache.get(VERSION_KEY)
     if version is None:
-        version = _version_from_database()
-        timeout = None if _cache_is_shared() else LOCAL_VERSION_SECONDS
-        cache.set(VERSION_KEY, version, timeout)
+        using = db_router.REPLICA if db_router.has_replica() else "default"
+        version = _version_from_database(using)
+        lasting = _cache_is_shared() and using == "default"
+        cache.set(VERSION_KEY, version, None if lasting else LOCAL_VERSION_SECONDS)
     return version
 
 
@@ -79,9 +91,14 @@ def public_column_changed():
 
 
 def _is_anonymous(request):
-    # No session and no pending message: nothing on the page depends on who is reading.
+    # No session, no pending message, nothing just written (the replica's pin): nothing on
+    # the page depends on who is reading.
     cookies = request.COOKIES
-    return settings.SESSION_COOKIE_NAME not in cookies and CookieStorage.cookie_name not in cookies
+    return not (
+        settings.SESSION_COOKIE_NAME in cookies
+        or CookieStorage.cookie_name in cookies
+        or db_router.PIN_COOKIE in cookies
+    )
 
 
 class PublicPageCacheMiddleware:
