@@ -62,16 +62,16 @@ def _version_from_database(using):
 def column_version():
     """A short digest that changes whenever the list of public replies or their text does.
 
-    Read where the public pages are read: from the replica when there is one, so that a
-    page is never kept under a state its replica has not reached yet; and then only for a
-    few seconds, so that the version follows the replica as it catches up.
+    With a replica it is read where the public pages are read, on every request (two index
+    look-ups): a page is then never kept under a state its replica has not reached, and the
+    pages follow the replica the moment it catches up.
     """
+    if db_router.has_replica():
+        return _version_from_database(db_router.REPLICA)
     version = cache.get(VERSION_KEY)
     if version is None:
-        using = db_router.REPLICA if db_router.has_replica() else "default"
-        version = _version_from_database(using)
-        lasting = _cache_is_shared() and using == "default"
-        cache.set(VERSION_KEY, version, None if lasting else LOCAL_VERSION_SECONDS)
+        version = _version_from_database("default")
+        cache.set(VERSION_KEY, version, None if _cache_is_shared() else LOCAL_VERSION_SECONDS)
     return version
 
 
