@@ -1,11 +1,12 @@
-"""Issue 3's permission walk: every view of the proposals app, every role of `world`.
+"""Who reaches the proposals app's views: every view, every role of `world`.
 
 One table: for each view, object and method, the status each role gets. 200 for a page
 the role may use, 302 after an action (or a refusal reported as a message), 403 for a
 role that may never use the view, 404 for an object the user may not see, 405 for GET
 on a POST-only view, and a redirect to the login page for an anonymous visitor.
 A cell that answers wrongly today is an expected failure with the reason: the table
-states the right answer.
+states the right answer. (test_access_by_role.py walks every URL that takes an id, reply
+letters and receipts included, as every role, from rules rather than a table of statuses.)
 """
 
 import datetime
@@ -322,7 +323,7 @@ MODEL_OF_PK = {
     "answer_supervision": SupervisionNote,
 }
 
-# Issue 3's views outside the proposals namespace.
+# The views walked here that are outside the proposals namespace.
 UNNAMESPACED = {"workspace", "notifications"}
 
 
