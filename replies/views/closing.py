@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -134,7 +134,7 @@ def _gone_from_queue(request, proposal, form):
 def rehandle(request, proposal_pk):
     """重新办理: a second round, by the same or another unit."""
     require_committee(request.user)
-    proposal = get_object_or_404(Proposal, pk=proposal_pk)
+    proposal = access.get_proposal_for_user(request.user, proposal_pk)
     form = RehandleForm(
         request.POST, unit_choices=rehandling_unit_choices(), auto_id=f"rh{proposal.pk}_%s"
     )
@@ -172,7 +172,7 @@ def rehandle(request, proposal_pk):
 def close(request, proposal_pk):
     """办结 one proposal; without every receipt in (or with a dissatisfied one) only with a why."""
     require_committee(request.user)
-    proposal = get_object_or_404(Proposal, pk=proposal_pk)
+    proposal = access.get_proposal_for_user(request.user, proposal_pk)
     form = CloseForm(request.POST, auto_id=f"cl{proposal.pk}_%s")
     if form.is_valid():
         try:
