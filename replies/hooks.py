@@ -121,3 +121,36 @@ def letters_section(request, proposal, viewer):
         "drafting": drafting,
         "receipts": receipts,
     }
+
+
+@hooks.register("reminder_items")
+def publishing_deadlines(today, soon):
+    """Sent replies not yet published: due 20 working days after sending (DESIGN.md)."""
+    import datetime
+
+    from proposals import deadlines
+    from proposals.models import Reminder
+
+    letters = (
+        ReplyLetter.objects.filter(
+            state=ReplyLetter.State.SENT,
+            # Older than a year, a reply left unpublished was decided on long ago.
+            sent_at__date__gte=today - datetime.timedelta(days=365),
+        )
+        .exclude(disclosure=ReplyLetter.Disclosure.NONE)
+        .select_related("assignment__proposal", "assignment__unit")
+        .order_by("sent_at")
+    )
+    letters = list(letters)
+    if not letters:
+        return []
+    first = deadlines.as_local_date(letters[0].sent_at)
+    corrections = deadlines.load_corrections(first, soon + datetime.timedelta(days=90))
+    return [
+        (
+            letter.assignment,
+            Reminder.Kind.PUBLISH,
+            deadlines.publish_due(letter.sent_at, corrections).due,
+        )
+        for letter in letters
+    ]

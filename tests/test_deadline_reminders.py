@@ -171,3 +171,32 @@ def test_the_query_count_does_not_grow_with_the_reminders(quiet, django_assert_m
     Reminder.objects.all().delete()
     with django_assert_max_num_queries(len(few.captured_queries) + 3):
         assert send_reminders(TODAY)[1] == 23
+
+
+def test_a_sent_reply_not_yet_published_is_reminded_before_its_publishing_deadline(quiet):
+    from replies.models import ReplyLetter
+
+    w = quiet
+    assignment = contacted(assigned(w, 210, TODAY + datetime.timedelta(days=60)))
+    sent = timezone.make_aware(
+        datetime.datetime.combine(TODAY - datetime.timedelta(days=26), datetime.time(10))
+    )
+    ReplyLetter.objects.create(
+        assignment=assignment,
+        title="答复函",
+        salutation="张华委员：",
+        body="正文",
+        state=ReplyLetter.State.SENT,
+        sent_at=sent,
+    )
+    Assignment.objects.filter(pk=assignment.pk).update(replied_at=sent)
+    due = deadlines.publish_due(sent).due
+    send_reminders(TODAY)
+    reminder = Reminder.objects.get(assignment=assignment, kind=Reminder.Kind.PUBLISH)
+    assert reminder.due == due
+    assert "第210号" in digests(w.kjj)[0].message
+    # Once published there is nothing left to remind.
+    ReplyLetter.objects.filter(assignment=assignment).update(state=ReplyLetter.State.PUBLISHED)
+    Reminder.objects.all().delete()
+    send_reminders(TODAY)
+    assert not Reminder.objects.filter(kind=Reminder.Kind.PUBLISH).exists()
