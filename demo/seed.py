@@ -395,6 +395,9 @@ def interim_proposals(today):
     def ago(days, hhmm="10:00"):
         return f"{today - datetime.timedelta(days=days)} {hhmm}"
 
+    def ahead(days):
+        return f"{today + datetime.timedelta(days=days)}"
+
     specs = [
         {
             "title": "关于支持梁平柚产业科技创新的建议",
@@ -469,6 +472,15 @@ def interim_proposals(today):
             "co": ["jw"],
             "assigned": ago(25, "09:30"),
             "acknowledged": {"kjj": ago(24), "jw": ago(24, "15:00")},
+            # Past its deadline, a key proposal the committee supervises (督办).
+            "reply_due": ago(1),
+            "key": ("区政协副主席王明", ago(20, "15:00")),
+            "supervision": (
+                ago(3, "09:00"),
+                "请区科技局抓紧推进人才引进政策落地，本周内报送办理进展。",
+                ago(2, "16:30"),
+                "已召开专题会研究，政策文件正在会签，预计下周报送办理进展。",
+            ),
         },
         {
             "number": 155,
@@ -482,6 +494,14 @@ def interim_proposals(today):
             "co": ["nyw"],
             "assigned": ago(45, "09:30"),
             "acknowledged": {"kjj": ago(44), "nyw": ago(44, "14:00")},
+            # Due in three days; an extension was asked and approved.
+            "reply_due": ahead(3),
+            "extension": (
+                ago(6, "10:00"),
+                ahead(40),
+                "需等待市农业农村委年度项目批复后方能明确支持措施。",
+                ago(5, "15:00"),
+            ),
             "opinions": {
                 "nyw": (ago(20, "16:00"), 8, "我委将配合做好农业科技成果转化项目的遴选和推广。")
             },

@@ -222,3 +222,22 @@ def test_every_screen_has_something(demo):
     assert joint.exists()
     assert Proposal.objects.get(state="rejected").rejection_reason.label == "个人事务"
     assert Proposal.objects.get(state="merged").merged_into.number == 69
+
+
+def test_the_demo_shows_the_committees_year(db):
+    """A key proposal past its deadline with a 督办 note and its answer; one due in days
+    with an extension asked and approved."""
+    from proposals.models import Assignment, ExtensionRequest, SupervisionNote
+
+    call_command("load_demo", "--force", stdout=StringIO())
+    key = Proposal.objects.get(is_key=True)
+    assert key.supervising_leader
+    note = SupervisionNote.objects.get(assignment__proposal=key)
+    assert note.answer and note.answered_at
+    lead = Assignment.objects.get(proposal=key, role="lead")
+    assert lead.due < timezone.localdate()
+    request = ExtensionRequest.objects.get(status=ExtensionRequest.Status.APPROVED)
+    assert request.assignment.extended_due == request.granted_due > timezone.localdate()
+    assert {"supervised", "supervision_answered", "key_marked"} <= set(
+        key.events.values_list("verb", flat=True)
+    )

@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.models import Membership, Proposer
 from proposals import services as proposal_services
@@ -350,6 +351,13 @@ def hand_rows(w):
         },
         "round2": {**ROUND2, "Total": ROUND2["区经济信息委"]},
     }
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Row labels are matched in the English msgids, whatever the catalog says."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -30,10 +30,12 @@ from proposals.models import (
     ContactRecord,
     CoOpinion,
     Event,
+    ExtensionRequest,
     Proposal,
     ProposalProposer,
     RejectionReason,
     Session,
+    SupervisionNote,
     Term,
 )
 from replies.models import DocNumberSequence, Publication, Receipt, ReplyLetter, ReplyRevision
@@ -383,6 +385,7 @@ def build_handling(ctx, spec, proposal):
         )
 
     lead = assignments[lead_key]
+    build_supervision(ctx, spec, proposal, lead)
     if "contact" in spec:
         on, method, leader, participants, summary = spec["contact"]
         on, handler = day_of(on), person(ctx, lead.unit)
@@ -399,6 +402,58 @@ def build_handling(ctx, spec, proposal):
 
     if "letter" in spec:
         build_letter(ctx, spec, proposal, lead, [assignments[key].unit for key in co_keys])
+
+
+def build_supervision(ctx, spec, proposal, lead):
+    """A key proposal and its supervising leader, a 督办 note and its answer, an extension."""
+    tiwei, handler = ctx.users["tiwei"], person(ctx, lead.unit)
+    if "key" in spec:
+        leader, when = spec["key"]
+        Proposal.objects.filter(pk=proposal.pk).update(is_key=True, supervising_leader=leader)
+        record(proposal, "key_marked", when, tiwei, comment=f"否 → 是 {leader}")
+    if "supervision" in spec:
+        at, text, answered_at, answer = spec["supervision"]
+        note = upsert(
+            SupervisionNote,
+            {"assignment": lead, "text": text},
+            created_by=tiwei,
+            created_at=moment(at),
+            answer=answer,
+            answered_by=handler,
+            answered_at=moment(answered_at),
+        )
+        record(proposal, "supervised", at, tiwei, note, comment=f"{lead.unit.short_name}：{text}")
+        record(
+            proposal,
+            "supervision_answered",
+            answered_at,
+            handler,
+            note,
+            comment=f"{lead.unit.short_name}：{answer}",
+        )
+    if "extension" in spec:
+        asked, wished, reason, decided = spec["extension"]
+        wished = day_of(wished)
+        request = upsert(
+            ExtensionRequest,
+            {"assignment": lead},
+            status=ExtensionRequest.Status.APPROVED,
+            reason=reason,
+            wished_due=wished,
+            previous_due=lead.reply_due,
+            requested_by=handler,
+            requested_at=moment(asked),
+            granted_due=wished,
+            decided_by=tiwei,
+            decided_at=moment(decided),
+            comment="同意延期。",
+        )
+        Assignment.objects.filter(pk=lead.pk).update(extended_due=wished, extension_reason=reason)
+        change = f"{lead.unit.short_name}：{lead.reply_due} → {wished}"
+        record(
+            proposal, "extension_requested", asked, handler, request, comment=f"{change}；{reason}"
+        )
+        record(proposal, "extension_approved", decided, tiwei, request, comment=change)
 
 
 def build_letter(ctx, spec, proposal, lead, co_units):
