@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import committee, handling, proposer, workspace
+from .views import committee, handling, imports, proposer, workspace
 
 app_name = "proposals"
 urlpatterns = [
@@ -25,6 +25,12 @@ urlpatterns = [
         committee.decide_return,
         name="decide_return",
     ),
+    path("import/", imports.import_upload, name="import_upload"),
+    path("import/template.xlsx", imports.import_template, name="import_template"),
+    path("import/<str:token>/", imports.import_preview, name="import_preview"),
+    path("import/<str:token>/confirm/", imports.import_confirm, name="import_confirm"),
+    path("import/<str:token>/progress/", imports.import_progress, name="import_progress"),
+    path("import/<str:token>/done/", imports.import_done, name="import_done"),
     # Handling units
     path("inbox/", handling.inbox, name="inbox"),
     path("assignments/<int:pk>/acknowledge/", handling.acknowledge, name="acknowledge"),
