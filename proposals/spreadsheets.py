@@ -206,5 +206,8 @@ def write_workbook(title, headers, rows, widths=None):
         header_cells.append(cell)
     sheet.append(header_cells)
     for row in rows:
-        sheet.append([text_cell(sheet, as_cell_value(value)) for value in row])
+        values = [as_cell_value(value) for value in row]
+        if any(isinstance(v, str) and v.startswith("=") for v in values):
+            values = [text_cell(sheet, v) for v in values]
+        sheet.append(values)
     return book

@@ -16,6 +16,8 @@ urlpatterns = [
     # Committee staff
     path("register/", committee.register, name="register"),
     path("review/", committee.review_queue, name="review_queue"),
+    path("review/export.xlsx", committee.review_queue_export, name="review_queue_export"),
+    path("export.xlsx", workspace.workspace_export, name="export"),
     path("<int:pk>/review/", committee.review, name="review"),
     path("<int:pk>/assign/", committee.assign, name="assign"),
     path("assign/", committee.assign_bulk, name="assign_bulk"),

@@ -1,6 +1,7 @@
 """Committee staff import a session's proposals from a spreadsheet: preview, then all or nothing."""
 
 import io
+import os
 import time
 import zipfile
 
@@ -332,9 +333,10 @@ def test_the_progress_reports_the_rows_saved(staff, world):
     assert staff.get(url).json() == {"done": 1, "total": 1, "finished": True}
 
 
+@pytest.mark.skipif(not os.environ.get("TIAN_PERF"), reason="timing: set TIAN_PERF=1 to run")
 def test_2000_rows_import_in_under_30_seconds(world):
     data = workbook_bytes([proposal_row(f"关于第{i}件事的建议") for i in range(2000)])
-    started = time.process_time()
+    started = time.monotonic()
     saved = imports.import_proposals(
         data,
         world.tiwei,
@@ -343,7 +345,8 @@ def test_2000_rows_import_in_under_30_seconds(world):
         accept_at_once=True,
         file_name="2000.xlsx",
     )
-    elapsed = time.process_time() - started
+    elapsed = time.monotonic() - started
+    print(f"2,000 rows imported in {elapsed:.1f} s")
     assert len(saved) == 2000
     assert saved[-1].number == 69 + 2000
     assert elapsed < 30, elapsed
