@@ -7,6 +7,7 @@ from .views import closing, receipts
 app_name = "closing"
 urlpatterns = [
     path("receipts/", receipts.receipts, name="receipts"),
+    path("receipts/export.xlsx", receipts.receipts_export, name="receipts_export"),
     path("receipts/<int:receipt_pk>/paper/", receipts.paper_receipt, name="paper_receipt"),
     path("", closing.queue, name="queue"),
     path("rehandle/<int:proposal_pk>/", closing.rehandle, name="rehandle"),

@@ -3,6 +3,7 @@
 import datetime
 import io
 import os
+import re
 import time
 import tracemalloc
 
@@ -152,3 +153,30 @@ def test_100000_rows_download_in_under_20_seconds(staff, world):
     elapsed = time.monotonic() - started
     print(f"100,000 rows: {elapsed:.1f} s, file {size / 1e6:.1f} MB")
     assert elapsed < 20
+
+
+def test_the_receipts_download_one_row_a_receipt_with_the_pages_filters(staff, world):
+    from replies.models import Receipt
+
+    from .test_closing import replied
+
+    replied(world, 91, rating=Receipt.Rating.SATISFIED)
+    replied(world, 92, rating=Receipt.Rating.DISSATISFIED)
+    replied(world, 93)
+    url = reverse("closing:receipts_export")
+    rows = download(staff, url + "?session=&show=")
+    assert rows[0][:3] == ["提案号", "案由", "承办单位"]
+    assert sorted(row[0] for row in rows[1:]) == ["第091号", "第092号", "第093号"]
+    rows = download(staff, url + "?session=&show=dissatisfied")
+    assert [row[0] for row in rows[1:]] == ["第092号"]
+    assert rows[1][6] == "已反馈"
+    assert rows[1][8] == str(Receipt.Rating.DISSATISFIED.label)
+    # The sending date, as a date.
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", rows[1][4])
+    page = staff.get(reverse("closing:receipts") + "?session=&show=missing")
+    assert url + "?session=&amp;show=missing" in page.content.decode()
+
+
+def test_a_proposer_may_not_download_the_receipts(client, world):
+    client.force_login(world.zhanghua)
+    assert client.get(reverse("closing:receipts_export")).status_code == 403

@@ -336,7 +336,7 @@ def test_the_progress_reports_the_rows_saved(staff, world):
 @pytest.mark.skipif(not os.environ.get("TIAN_PERF"), reason="timing: set TIAN_PERF=1 to run")
 def test_2000_rows_import_in_under_30_seconds(world):
     data = workbook_bytes([proposal_row(f"关于第{i}件事的建议") for i in range(2000)])
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     saved = imports.import_proposals(
         data,
         world.tiwei,
@@ -346,7 +346,8 @@ def test_2000_rows_import_in_under_30_seconds(world):
         file_name="2000.xlsx",
     )
     elapsed = time.monotonic() - started
-    print(f"2,000 rows imported in {elapsed:.1f} s")
+    cpu = time.process_time() - cpu
+    print(f"2,000 rows imported in {elapsed:.1f} s ({cpu:.1f} s CPU)")
     assert len(saved) == 2000
     assert saved[-1].number == 69 + 2000
     assert elapsed < 30, elapsed
