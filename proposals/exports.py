@@ -1,32 +1,28 @@
 """The staff lists as .xlsx: the same filters as the page, Chinese headers, dates as 2022-07-20.
 
 Rows come from `queryset.values_list(...).iterator(chunk_size=...)` (no model instances, no
-query per row) into openpyxl's write-only workbook, which writes them to a temporary file
-as they come: memory stays flat for 100,000 rows. The file is then sent from disk.
+query per row) into `spreadsheets.stream_xlsx`, which sends the file in pieces as the rows
+come (a StreamingHttpResponse): memory stays flat for 100,000 rows.
 """
 
-import tempfile
 from urllib.parse import quote
 
 from django.conf import settings
-from django.http import FileResponse
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from .models import Proposal, chinese_numeral
-from .spreadsheets import XLSX_CONTENT_TYPE, write_workbook
+from .spreadsheets import XLSX_CONTENT_TYPE, stream_xlsx
 
 CHUNK_SIZE = 2000
 
 
 def xlsx_response(file_stem, title, headers, rows, widths=None):
-    """A download of `rows` (an iterable of tuples) under `headers`."""
-    book = write_workbook(title, headers, rows, widths)
-    # FileResponse closes it (and the system deletes it) once the download is sent.
-    spool = tempfile.TemporaryFile()  # noqa: SIM115
-    book.save(spool)
-    spool.seek(0)
+    """A download of `rows` (an iterable of tuples) under `headers`, streamed as it is built."""
     name = f"{file_stem}-{timezone.localdate().isoformat()}.xlsx"
-    response = FileResponse(spool, content_type=XLSX_CONTENT_TYPE)
+    response = StreamingHttpResponse(
+        stream_xlsx(title, headers, rows, widths), content_type=XLSX_CONTENT_TYPE
+    )
     # RFC 6266: the Chinese name for browsers, an ASCII one for the rest.
     response["Content-Disposition"] = (
         f'attachment; filename="export-{timezone.localdate().isoformat()}.xlsx"; '
