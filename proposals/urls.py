@@ -35,6 +35,7 @@ urlpatterns = [
     path("import/<str:token>/done/", imports.import_done, name="import_done"),
     # Handling units
     path("inbox/", handling.inbox, name="inbox"),
+    path("inbox/export.xlsx", handling.inbox_export, name="inbox_export"),
     path("assignments/<int:pk>/acknowledge/", handling.acknowledge, name="acknowledge"),
     path("assignments/<int:pk>/return/", handling.request_return, name="request_return"),
     path("assignments/<int:pk>/opinion/", handling.opinion, name="opinion"),

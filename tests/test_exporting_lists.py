@@ -181,3 +181,13 @@ def test_the_receipts_download_one_row_a_receipt_with_the_pages_filters(staff, w
 def test_a_proposer_may_not_download_the_receipts(client, world):
     client.force_login(world.zhanghua)
     assert client.get(reverse("closing:receipts_export")).status_code == 403
+
+
+def test_a_unit_downloads_its_inbox_with_deadlines(client, world):
+    client.force_login(world.kjj)
+    rows = download(client, reverse("proposals:inbox_export"))
+    assert rows[0][:4] == ["提案号", "案由", "承办单位", "承办方式"]
+    assert [row[:3] for row in rows[1:]] == [["第069号", world.proposal.title, "区科技局"]]
+    assert rows[1][6] == world.lead.reply_due.isoformat()
+    client.force_login(world.zhanghua)
+    assert client.get(reverse("proposals:inbox_export")).status_code == 403
