@@ -191,3 +191,24 @@ def test_a_unit_downloads_its_inbox_with_deadlines(client, world):
     assert rows[1][6] == world.lead.reply_due.isoformat()
     client.force_login(world.zhanghua)
     assert client.get(reverse("proposals:inbox_export")).status_code == 403
+
+
+def test_the_closing_queue_downloads_where_each_proposal_stands(staff, world):
+    from replies.models import Receipt
+
+    from .test_closing import replied
+
+    replied(world, 91, rating=Receipt.Rating.SATISFIED)
+    replied(world, 92, rating=Receipt.Rating.DISSATISFIED)
+    replied(world, 93)
+    rows = download(staff, reverse("closing:queue_export"))
+    assert rows[0][0] == "提案号"
+    assert [(row[0], row[3], row[8]) for row in rows[1:]] == [
+        ("第091号", "区科技局", "可以办结"),
+        ("第092号", "区科技局", "待决定重新办理或办结"),
+        ("第093号", "区科技局", "等待回执"),
+    ]
+    assert rows[3][6] == "张华"
+    client = staff
+    client.force_login(world.kjj)
+    assert client.get(reverse("closing:queue_export")).status_code == 403
