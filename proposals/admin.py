@@ -20,6 +20,7 @@ from .models import (
     ProposalProposer,
     RejectionReason,
     Session,
+    SpreadsheetImport,
     Term,
 )
 from .workflow import record_event
@@ -562,3 +563,38 @@ AssignmentAdmin.actions = [
     workflow_action(_change_deadline, _("Change the deadline"), aa.ChangeDeadlineForm),
     workflow_action(_extend_deadline, _("Extend the reply deadline"), aa.ExtendDeadlineForm),
 ]
+
+
+@admin.register(SpreadsheetImport)
+class SpreadsheetImportAdmin(admin.ModelAdmin):
+    """Uploads waiting for their confirmation, and what they imported; read-only."""
+
+    list_display = [
+        "file_name",
+        "kind",
+        "status",
+        "session",
+        "row_count",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["status", "kind"]
+    exclude = ["data", "token"]
+    readonly_fields = [
+        "file_name",
+        "kind",
+        "status",
+        "session",
+        "period",
+        "accept_at_once",
+        "row_count",
+        "created_by",
+        "created_at",
+        "imported_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
