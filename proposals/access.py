@@ -149,6 +149,7 @@ hooks.EVENT_LABELS.update(
     {
         "created": pgettext_lazy("event", "Created"),
         "registered": pgettext_lazy("event", "Registered from paper"),
+        "imported": pgettext_lazy("event", "Imported from a spreadsheet"),
         "submitted": pgettext_lazy("event", "Submitted"),
         "cosign_confirmed": pgettext_lazy("event", "Co-signed"),
         "cosign_declined": pgettext_lazy("event", "Declined to co-sign"),
@@ -201,6 +202,7 @@ PROPOSER_COMMENT_VERBS = {
 
 # Between the units and the committee only: return requests, deadlines, administrators.
 INTERNAL_VERBS = {
+    "imported",
     "return_requested",
     "return_approved",
     "return_refused",

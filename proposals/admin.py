@@ -26,6 +26,7 @@ from .models import (
     RejectionReason,
     Reminder,
     Session,
+    SpreadsheetImport,
     SupervisionNote,
     Term,
 )
@@ -726,3 +727,38 @@ ExtensionRequestAdmin.actions = [
 SupervisionNoteAdmin.actions = [
     workflow_action(_answer_supervision, _("Answer the supervision note"), aa.AnswerForm),
 ]
+
+
+@admin.register(SpreadsheetImport)
+class SpreadsheetImportAdmin(admin.ModelAdmin):
+    """Uploads waiting for their confirmation, and what they imported; read-only."""
+
+    list_display = [
+        "file_name",
+        "kind",
+        "status",
+        "session",
+        "row_count",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["status", "kind"]
+    exclude = ["data", "token"]
+    readonly_fields = [
+        "file_name",
+        "kind",
+        "status",
+        "session",
+        "period",
+        "accept_at_once",
+        "row_count",
+        "created_by",
+        "created_at",
+        "imported_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -114,7 +114,9 @@ class ProposalForm(forms.ModelForm):
             self.initial["cosigners"] = [
                 s.proposer_id for s in self.instance.proposer_list.all() if s.position > 0
             ]
-        else:
+        elif not self.is_bound:
+            # Only an empty form shows its initial session; a bound one (an import's row
+            # among thousands) spares the query.
             current = Session.objects.filter(is_current=True).first()
             if current is not None:
                 self.initial.setdefault("session", current.pk)

@@ -709,3 +709,53 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"{self.assignment} · {self.get_kind_display()} · {self.get_stage_display()}"
+
+
+class SpreadsheetImport(models.Model):
+    """An uploaded spreadsheet between its preview and the confirmation that imports it.
+
+    The file's bytes are kept in the database, not in one process's memory, so the confirm
+    may reach another worker; the confirm reads and checks them again.
+    """
+
+    class Kind(models.TextChoices):
+        PROPOSALS = "proposals", _("Proposals")
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("Previewed")
+        IMPORTED = "imported", _("Imported")
+
+    token = models.CharField(_("token"), max_length=64, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.PROPOSALS)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PREVIEWED)
+    file_name = models.CharField(_("file name"), max_length=200)
+    data = models.BinaryField(_("file"))
+    session = models.ForeignKey(
+        Session,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("session"),
+    )
+    period = models.CharField(
+        _("period"), max_length=10, choices=Proposal.Period, default=Proposal.Period.PLENARY
+    )
+    accept_at_once = models.BooleanField(_("accept at once"), default=False)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("spreadsheet import")
+        verbose_name_plural = _("spreadsheet imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.file_name

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import committee, handling, proposer, supervision, workspace
+from .views import committee, handling, imports, proposer, supervision, workspace
 
 app_name = "proposals"
 urlpatterns = [
@@ -16,6 +16,8 @@ urlpatterns = [
     # Committee staff
     path("register/", committee.register, name="register"),
     path("review/", committee.review_queue, name="review_queue"),
+    path("review/export.xlsx", committee.review_queue_export, name="review_queue_export"),
+    path("export.xlsx", workspace.workspace_export, name="export"),
     path("<int:pk>/review/", committee.review, name="review"),
     path("<int:pk>/assign/", committee.assign, name="assign"),
     path("assign/", committee.assign_bulk, name="assign_bulk"),
@@ -30,8 +32,15 @@ urlpatterns = [
     path("<int:pk>/key/", supervision.mark_key, name="mark_key"),
     path("<int:pk>/supervise/", supervision.supervise, name="supervise"),
     path("supervision/", supervision.supervision, name="supervision"),
+    path("import/", imports.import_upload, name="import_upload"),
+    path("import/template.xlsx", imports.import_template, name="import_template"),
+    path("import/<str:token>/", imports.import_preview, name="import_preview"),
+    path("import/<str:token>/confirm/", imports.import_confirm, name="import_confirm"),
+    path("import/<str:token>/progress/", imports.import_progress, name="import_progress"),
+    path("import/<str:token>/done/", imports.import_done, name="import_done"),
     # Handling units
     path("inbox/", handling.inbox, name="inbox"),
+    path("inbox/export.xlsx", handling.inbox_export, name="inbox_export"),
     path("assignments/<int:pk>/acknowledge/", handling.acknowledge, name="acknowledge"),
     path("assignments/<int:pk>/return/", handling.request_return, name="request_return"),
     path("assignments/<int:pk>/opinion/", handling.opinion, name="opinion"),

@@ -17,8 +17,13 @@ State = Proposal.State
 
 
 @transaction.atomic
-def submit(proposal, actor):
-    """A proposer submits a draft; a joint proposal first waits for its co-signers."""
+def submit(proposal, actor, submitted_at=None, tell_committee=True):
+    """A proposer submits a draft; a joint proposal first waits for its co-signers.
+
+    `submitted_at`: the date on a paper proposal, when staff register it later.
+    `tell_committee=False`: the committee itself brings the proposal in (an import of a
+    whole session), so it is not told once for every row.
+    """
     proposal = lock(proposal)
     check_state(proposal, "submit")
     if not (access.is_committee(actor) or access.is_first_proposer(actor, proposal)):
@@ -27,7 +32,7 @@ def submit(proposal, actor):
     pending = proposal.proposer_list.filter(status=ProposalProposer.Status.PENDING, position__gt=0)
     to_state = State.AWAITING_COSIGNERS if pending.exists() else State.SUBMITTED
     from_state = proposal.state
-    set_state(proposal, to_state, submitted_at=timezone.now())
+    set_state(proposal, to_state, submitted_at=submitted_at or timezone.now())
     record_event(proposal, actor, "submitted", from_state, to_state)
     if to_state == State.AWAITING_COSIGNERS:
         users = User.objects.filter(proposer__listings__in=pending, is_active=True)
@@ -38,7 +43,7 @@ def submit(proposal, actor):
             % {"proposer": proposal.proposer_list.first().proposer, "title": proposal.title},
             proposal.get_absolute_url(),
         )
-    else:
+    elif tell_committee:
         _tell_committee_submitted(proposal)
     return proposal
 

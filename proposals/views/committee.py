@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import CharField, DateField, Prefetch, Value
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from core.views import add_refusal_to_form, require
 from core.workflow import Refused
 
-from .. import access, deadlines, services
+from .. import access, deadlines, exports, services
 from ..forms import (
     AssignForm,
     BulkAssignForm,
@@ -64,6 +64,20 @@ def register(request):
             messages.success(request, _("The proposal was registered and submitted for review."))
             return redirect(proposal)
     return render(request, "work/committee/register.html", {"form": form})
+
+
+@login_required
+def review_queue_export(request):
+    """The review queue as .xlsx, oldest first as on the page."""
+    require_committee(request.user)
+    queue = Proposal.objects.filter(state=Proposal.State.SUBMITTED).annotate(
+        first_proposer=first_proposer_name(),
+        lead_unit=Value(None, output_field=CharField()),
+        reply_due=Value(None, output_field=DateField()),
+    )
+    return exports.proposals_xlsx(
+        queue.order_by("submitted_at", "id"), file_stem="待审查提案", title="待审查"
+    )
 
 
 @login_required

@@ -9,8 +9,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext
 
 from core.paginator import EstimatingPaginator
+from core.views import require
 
-from .. import access, deadlines, hooks
+from .. import access, deadlines, exports, hooks
 from ..access import visible_proposals
 from ..filters import ProposalFilter
 from ..models import (
@@ -22,6 +23,7 @@ from ..models import (
     SupervisionNote,
 )
 from .handling import corrections_for, inbox_sections, with_extension_state
+from .proposer import first_proposer_name
 
 PAGE_SIZE = 25
 State = Proposal.State
@@ -67,12 +69,33 @@ def workspace_panels(user):
     return panels
 
 
+def filtered_proposals(request):
+    """The workspace's filter and the proposals it leaves: the page and its download share them."""
+    base = visible_proposals(request.user)
+    filterset = ProposalFilter(request.GET or None, queryset=base, request=request)
+    return filterset, (filterset.qs if filterset.is_bound else base)
+
+
+def may_export(user):
+    """Staff download their lists: committee staff and the units' people."""
+    return access.is_committee(user) or bool(access.unit_ids(user))
+
+
+@login_required
+def workspace_export(request):
+    """The workspace list as .xlsx, with the page's filters (its GET parameters)."""
+    require(may_export(request.user))
+    _filterset, queryset = filtered_proposals(request)
+    queryset = with_lead(
+        queryset.select_related(None).annotate(first_proposer=first_proposer_name())
+    ).order_by("-created_at", "-id")
+    return exports.proposals_xlsx(queryset)
+
+
 @login_required
 def workspace(request):
     """The proposals that concern the user, newest first."""
-    base = visible_proposals(request.user)
-    filterset = ProposalFilter(request.GET or None, queryset=base, request=request)
-    queryset = filterset.qs if filterset.is_bound else base
+    filterset, queryset = filtered_proposals(request)
     queryset = (
         queryset.select_related("session__term", "category")
         .defer("reasons", "suggestions", "review_comment")
@@ -107,6 +130,7 @@ def workspace(request):
             "query": query.urlencode(),
             "panels": workspace_panels(request.user),
             "due_soon_days": settings.TIAN["DUE_SOON_WORKING_DAYS"],
+            "may_export": may_export(request.user),
         },
     )
 

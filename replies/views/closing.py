@@ -12,9 +12,10 @@ from django.views.decorators.http import require_POST
 from accounts.models import Unit
 from core.views import add_refusal_to_form, require
 from core.workflow import Refused
-from proposals import access, deadlines
+from proposals import access, deadlines, exports
 from proposals import services as proposal_services
 from proposals.models import Assignment, Proposal
+from proposals.views.proposer import first_proposer_name
 
 from .. import services
 from ..closing_forms import BulkCloseForm, CloseForm, RehandleForm
@@ -109,6 +110,60 @@ def _queue_page(request, rehandle_forms=None, close_forms=None, bulk_form=None):
             "selected": set(request.POST.getlist("proposals")),
             "rehandling_rule": rehandling_rule,
         },
+    )
+
+
+@login_required
+def queue_export(request):
+    """The replied proposals of the queue as .xlsx, each with where it stands for closing."""
+    require_committee(request.user)
+    today = deadlines.local_today()
+    unit = Unit.objects.filter(pk=OuterRef("lead_unit_id")).values("short_name")[:1]
+    replied = list(
+        Proposal.objects.filter(state=State.REPLIED)
+        .only("id", "number", "title", "current_round")
+        .annotate(lead_unit_id=_lead_unit_id(), first_proposer=first_proposer_name())
+        .annotate(lead_unit=Subquery(unit))
+        .order_by("number", "id")
+    )
+    services.attach_receipt_status(
+        replied, services.current_round_receipts(state=State.REPLIED), today
+    )
+
+    def standing(status):
+        if status.dissatisfied:
+            return "待决定重新办理或办结"
+        return "可以办结" if status.closable else "等待回执"
+
+    return exports.xlsx_response(
+        "办结",
+        "办结",
+        [
+            "提案号",
+            "案由",
+            "第一提案人",
+            "主办单位",
+            "办理轮次",
+            "回执份数",
+            "未反馈",
+            "不满意",
+            "状态",
+        ],
+        (
+            (
+                exports.number_label(p.number),
+                p.title,
+                p.first_proposer or "",
+                p.lead_unit or "",
+                p.current_round,
+                len(p.receipt_status.receipts),
+                "、".join(str(r.proposer) for r in p.receipt_status.missing),
+                "、".join(str(r.proposer) for r in p.receipt_status.dissatisfied),
+                standing(p.receipt_status),
+            )
+            for p in replied
+        ),
+        [10, 44, 12, 14, 8, 6, 20, 20, 18],
     )
 
 

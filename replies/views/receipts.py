@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.views import add_refusal_to_form, require
 from core.workflow import Refused
-from proposals import access, deadlines
+from proposals import access, deadlines, exports
 from proposals.models import Session
 
 from .. import ratelimit, services
@@ -133,11 +133,12 @@ def require_committee_or_unit(user):
 # --- which receipts are in ---------------------------------------------------------------------
 
 
-@login_required
-def receipts(request):
-    """Sent letters of the current round with their receipts: in (with ratings) or missing."""
+def filtered_letters(request):
+    """The overview's filter, the sent letters it covers and those its "show" leaves.
+
+    Returns (filter form, letters, letters shown); the page and its download share it.
+    """
     user = request.user
-    require_committee_or_unit(user)
     committee = access.is_committee(user)
     if "session" in request.GET or "show" in request.GET:
         filter_form = OverviewFilterForm(request.GET)
@@ -155,6 +156,106 @@ def receipts(request):
         letters = letters.filter(assignment__unit_id__in=access.unit_ids(user))
     if session is not None:
         letters = letters.filter(assignment__proposal__session=session)
+    shown = letters
+    receipts_of = Receipt.objects.filter(letter=OuterRef("pk"))
+    if show == "missing":
+        shown = letters.filter(Exists(receipts_of.filter(submitted_at__isnull=True)))
+    elif show == "dissatisfied":
+        shown = letters.filter(
+            Exists(
+                receipts_of.filter(submitted_at__isnull=False).filter(
+                    Q(attitude=DISSATISFIED) | Q(result=DISSATISFIED)
+                )
+            )
+        )
+    return filter_form, letters, shown
+
+
+RECEIPT_HEADERS = [
+    "提案号",
+    "案由",
+    "承办单位",
+    "答复函文号",
+    "送达时间",
+    "提案人",
+    "是否反馈",
+    "是否联系",
+    "办理态度",
+    "办理结果",
+    "意见",
+    "反馈时间",
+]
+
+
+@login_required
+def receipts_export(request):
+    """The receipts overview as .xlsx, one row a receipt, with the page's filters."""
+    require_committee_or_unit(request.user)
+    _form, _letters, shown = filtered_letters(request)
+    ratings = exports.labels(Receipt.Rating.choices)
+    rows = (
+        Receipt.objects.filter(letter__in=shown)
+        .order_by("-letter__sent_at", "-letter_id", "id")
+        .values_list(
+            "letter__assignment__proposal__number",
+            "letter__assignment__proposal__title",
+            "letter__assignment__unit__short_name",
+            "letter__doc_number",
+            "letter__sent_at",
+            "proposer__name",
+            "submitted_at",
+            "contacted",
+            "attitude",
+            "result",
+            "opinion",
+        )
+        .iterator(chunk_size=exports.CHUNK_SIZE)
+    )
+    yes_no = {True: "是", False: "否", None: ""}
+    return exports.xlsx_response(
+        "回执",
+        "回执",
+        RECEIPT_HEADERS,
+        (
+            (
+                exports.number_label(number),
+                title,
+                unit,
+                doc_number,
+                sent_at,
+                proposer,
+                "已反馈" if submitted_at else "未反馈",
+                yes_no[contacted] if submitted_at else "",
+                ratings.get(attitude, attitude),
+                ratings.get(result, result),
+                opinion,
+                submitted_at,
+            )
+            for (
+                number,
+                title,
+                unit,
+                doc_number,
+                sent_at,
+                proposer,
+                submitted_at,
+                contacted,
+                attitude,
+                result,
+                opinion,
+            ) in rows
+        ),
+        [10, 40, 14, 24, 12, 10, 10, 10, 10, 10, 40, 12],
+    )
+
+
+@login_required
+def receipts(request):
+    """Sent letters of the current round with their receipts: in (with ratings) or missing."""
+    user = request.user
+    require_committee_or_unit(user)
+    committee = access.is_committee(user)
+    filter_form, letters, shown = filtered_letters(request)
     totals = Receipt.objects.filter(letter__in=letters).aggregate(
         asked=Count("id"),
         given=Count("id", filter=Q(submitted_at__isnull=False)),
@@ -165,19 +266,8 @@ def receipts(request):
         ),
     )
     totals["missing"] = totals["asked"] - totals["given"]
-    receipts_of = Receipt.objects.filter(letter=OuterRef("pk"))
-    if show == "missing":
-        letters = letters.filter(Exists(receipts_of.filter(submitted_at__isnull=True)))
-    elif show == "dissatisfied":
-        letters = letters.filter(
-            Exists(
-                receipts_of.filter(submitted_at__isnull=False).filter(
-                    Q(attitude=DISSATISFIED) | Q(result=DISSATISFIED)
-                )
-            )
-        )
     letters = (
-        letters.select_related("assignment__unit", "assignment__proposal")
+        shown.select_related("assignment__unit", "assignment__proposal")
         .prefetch_related(
             Prefetch(
                 "receipts",
