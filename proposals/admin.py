@@ -730,7 +730,7 @@ SupervisionNoteAdmin.actions = [
 
 
 @admin.register(SpreadsheetImport)
-class SpreadsheetImportAdmin(admin.ModelAdmin):
+class SpreadsheetImportAdmin(WorkflowOnlyAdmin):
     """Uploads waiting for their confirmation, and what they imported; read-only."""
 
     list_display = [

@@ -50,6 +50,7 @@ from proposals.models import (
     RejectionReason,
     Reminder,
     Session,
+    SpreadsheetImport,
     SupervisionNote,
     Term,
 )
@@ -209,6 +210,13 @@ def build_record(world):
         Receipt: receipt,
         ExtensionRequest: ExtensionRequest.objects.get(pk=extension.pk),
         SupervisionNote: SupervisionNote.objects.get(pk=note.pk),
+        SpreadsheetImport: SpreadsheetImport.objects.create(
+            token="walk",
+            file_name="提案.xlsx",
+            data=b"PK",
+            session=world.session,
+            created_by=world.tiwei,
+        ),
         Reminder: Reminder.objects.create(
             assignment=world.co,
             kind=Reminder.Kind.CO_OPINION,
@@ -335,9 +343,12 @@ def changed_value(field, old, model_field=None):
         return others.values_list("pk", flat=True)[0]
     if isinstance(field, forms.ChoiceField):
         return next(
-            value
-            for value, _label in field.choices
-            if value not in ("", None) and str(value) != str(old)
+            (
+                value
+                for value, _label in field.choices
+                if value not in ("", None) and str(value) != str(old)
+            ),
+            old,
         )
     if isinstance(field, (forms.SplitDateTimeField, forms.DateTimeField)):
         return (old or timezone.now()).replace(microsecond=0) + datetime.timedelta(days=1)
@@ -637,6 +648,7 @@ def test_the_workflow_tables_are_the_ones_the_issue_names():
         "ExtensionRequest",
         "SupervisionNote",
         "Reminder",
+        "SpreadsheetImport",
     }
 
 
