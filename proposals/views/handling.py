@@ -295,11 +295,6 @@ def _unit_assignment(request, pk):
     return access.get_assignment_for_unit_member(request.user, pk)
 
 
-def _next_or(request, default):
-    """Back to where the action was started (the inbox or the proposal), if it is ours."""
-    return safe_next(request, default)
-
-
 @login_required
 @require_POST
 def acknowledge(request, pk):
@@ -312,7 +307,7 @@ def acknowledge(request, pk):
         success=_("%(number)s is acknowledged.")
         % {"number": assignment.proposal.display_number or assignment.proposal.title},
     )
-    return redirect(_next_or(request, assignment.proposal.get_absolute_url()))
+    return redirect(safe_next(request, assignment.proposal.get_absolute_url()))
 
 
 @login_required
@@ -327,7 +322,7 @@ def request_return(request, pk):
             add_refusal_to_form(form, exc)
         else:
             messages.success(request, _("The return request was sent to the committee staff."))
-            return redirect(_next_or(request, assignment.proposal.get_absolute_url()))
+            return redirect(safe_next(request, assignment.proposal.get_absolute_url()))
     return render(
         request,
         "work/handling/request_return.html",

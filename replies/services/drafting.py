@@ -184,15 +184,24 @@ def start_draft(assignment, actor):
     return letter
 
 
+def check_body_length(body):
+    if len(body) > MAX_BODY_CHARS:
+        raise Refused(
+            _("The letter is longer than %(count)s characters.") % {"count": MAX_BODY_CHARS}
+        )
+
+
+def next_revision_number(letter):
+    last = letter.revisions.order_by("-number").values_list("number", flat=True).first()
+    return (last or 0) + 1
+
+
 def validate_letter(letter):
     if not letter.title.strip() or not letter.salutation.strip():
         raise Refused(_("The letter needs a title and a salutation."))
     if not letter.body.strip():
         raise Refused(_("The letter has no text."))
-    if len(letter.body) > MAX_BODY_CHARS:
-        raise Refused(
-            _("The letter is longer than %(count)s characters.") % {"count": MAX_BODY_CHARS}
-        )
+    check_body_length(letter.body)
     if letter.letter_date is not None:
         session = letter.assignment.proposal.session
         first, last = date_window(session.opened_on.year if session.opened_on else None)
@@ -246,10 +255,7 @@ def save_draft(letter, actor, cc_units=None, **fields):
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable: {unknown}")
-    if len(fields.get("body", "")) > MAX_BODY_CHARS:
-        raise Refused(
-            _("The letter is longer than %(count)s characters.") % {"count": MAX_BODY_CHARS}
-        )
+    check_body_length(fields.get("body", ""))
     for name, value in fields.items():
         setattr(letter, name, value)
     letter.save(update_fields=[*fields, "updated_at"])
@@ -290,9 +296,7 @@ def submit_for_signoff(letter, actor, outstanding_reason="", no_contact_reason="
                 "first, or say why the reply goes to sign-off without one."
             )
         )
-    number = (
-        letter.revisions.order_by("-number").values_list("number", flat=True).first() or 0
-    ) + 1
+    number = next_revision_number(letter)
     ReplyRevision.objects.create(
         letter=letter,
         number=number,

@@ -40,9 +40,15 @@ from .base import (
     require_publisher,
     set_state,
 )
-from .drafting import MAX_BODY_CHARS, check_consent, receivers
+from .drafting import (
+    MAX_BODY_CHARS,
+    check_body_length,
+    check_consent,
+    next_revision_number,
+    receivers,
+)
 from .receipts import receipt_url, request_receipts
-from .signoff import attestation_for
+from .signoff import attestation_for, decide, leader_title
 from .text import round_suffix
 
 # --- sending -------------------------------------------------------------------------------------
@@ -281,10 +287,7 @@ def propose_correction(letter, actor, reason, title, salutation, body, result_cl
         raise Refused(_("A correction of this letter is already waiting for sign-off."))
     if not title.strip() or not salutation.strip() or not body.strip():
         raise Refused(_("The letter needs a title, a salutation and a text."))
-    if len(body) > MAX_BODY_CHARS:
-        raise Refused(
-            _("The letter is longer than %(count)s characters.") % {"count": MAX_BODY_CHARS}
-        )
+    check_body_length(body)
     if result_class not in ReplyLetter.ResultClass.values:
         raise Refused(_("Please choose the result class (A, B, C or D)."))
     if (title, salutation, body, result_class) == (
@@ -294,12 +297,9 @@ def propose_correction(letter, actor, reason, title, salutation, body, result_cl
         letter.result_class,
     ):
         raise Refused(_("Nothing was changed."))
-    number = (
-        letter.revisions.order_by("-number").values_list("number", flat=True).first() or 0
-    ) + 1
     revision = ReplyRevision.objects.create(
         letter=letter,
-        number=number,
+        number=next_revision_number(letter),
         title=title,
         salutation=salutation,
         body=body,
@@ -329,17 +329,10 @@ def sign_correction(letter, actor):
     revision = pending_correction(letter)
     if revision is None:
         raise Refused(_("No correction of this letter is waiting for sign-off."))
-    now = timezone.now()
     unit = letter.assignment.unit
-    membership = Membership.objects.filter(
-        user=actor, unit=unit, role=Membership.Role.LEADER
-    ).first()
-    title = membership.title if membership else ""
-    revision.decision = ReplyRevision.Decision.SIGNED
-    revision.decided_by = actor
-    revision.decided_at = now
-    revision.seen_by_signer_at = revision.seen_by_signer_at or now
-    revision.save(update_fields=["decision", "decided_by", "decided_at", "seen_by_signer_at"])
+    title = leader_title(actor, unit)
+    decide(revision, ReplyRevision.Decision.SIGNED, actor)
+    now = revision.decided_at
     letter.title = revision.title
     letter.salutation = revision.salutation
     letter.body = revision.body
@@ -404,21 +397,7 @@ def send_back_correction(letter, actor, comment):
         raise Refused(_("No correction of this letter is waiting for sign-off."))
     if not comment.strip():
         raise Refused(_("Please say what should change."))
-    now = timezone.now()
-    revision.decision = ReplyRevision.Decision.SENT_BACK
-    revision.decided_by = actor
-    revision.decided_at = now
-    revision.decision_comment = comment
-    revision.seen_by_signer_at = revision.seen_by_signer_at or now
-    revision.save(
-        update_fields=[
-            "decision",
-            "decided_by",
-            "decided_at",
-            "decision_comment",
-            "seen_by_signer_at",
-        ]
-    )
+    decide(revision, ReplyRevision.Decision.SENT_BACK, actor, comment)
     event(letter, actor, "correction_sent_back", comment=comment)
     notify(
         [u for u in [revision.submitted_by] if u],

@@ -53,15 +53,38 @@ def send_back(letter, actor, comment):
     return letter
 
 
+def decide(revision, decision, actor, comment=""):
+    """Record the leader's decision (signed, sent back) on a revision they read."""
+    now = timezone.now()
+    revision.decision = decision
+    revision.decided_by = actor
+    revision.decided_at = now
+    revision.decision_comment = comment
+    revision.seen_by_signer_at = revision.seen_by_signer_at or now
+    revision.save(
+        update_fields=[
+            "decision",
+            "decided_by",
+            "decided_at",
+            "decision_comment",
+            "seen_by_signer_at",
+        ]
+    )
+
+
 def decide_latest(letter, decision, actor, comment=""):
-    """Record the leader's decision on the revision they read."""
+    """Record the leader's decision on the draft's latest revision, the one they read."""
     latest = letter.revisions.filter(correction_reason="").order_by("-number").first()
     if latest is not None and latest.decision == "":
-        latest.decision = decision
-        latest.decided_by = actor
-        latest.decided_at = timezone.now()
-        latest.decision_comment = comment
-        latest.save(update_fields=["decision", "decided_by", "decided_at", "decision_comment"])
+        decide(latest, decision, actor, comment)
+
+
+def leader_title(actor, unit):
+    """The signing leader's title as the attestation names it (主要领导), or ""."""
+    membership = Membership.objects.filter(
+        user=actor, unit=unit, role=Membership.Role.LEADER
+    ).first()
+    return membership.title if membership else ""
 
 
 def next_doc_number(unit, year):
@@ -127,10 +150,7 @@ def sign(letter, actor, doc_number=""):
     check_state(letter, "sign")
     check_expected(letter)
     unit = letter.assignment.unit
-    membership = Membership.objects.filter(
-        user=actor, unit=unit, role=Membership.Role.LEADER
-    ).first()
-    title = membership.title if membership else ""
+    title = leader_title(actor, unit)
     now = timezone.now()
     today = timezone.localdate(now)
     if doc_number.strip():
