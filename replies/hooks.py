@@ -1,12 +1,14 @@
 """What reply letters add to the proposal screens (see proposals.hooks), registered at start."""
 
+import datetime
+
 from django.db.models import Q
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Membership
-from proposals import hooks
+from proposals import deadlines, hooks
 from proposals.access import unit_ids
-from proposals.models import Assignment, Proposal
+from proposals.models import Assignment, Proposal, Reminder
 
 from . import access
 from .models import Receipt, ReplyLetter
@@ -126,11 +128,6 @@ def letters_section(request, proposal, viewer):
 @hooks.register("reminder_items")
 def publishing_deadlines(today, soon):
     """Sent replies not yet published: due 20 working days after sending (DESIGN.md)."""
-    import datetime
-
-    from proposals import deadlines
-    from proposals.models import Reminder
-
     letters = (
         ReplyLetter.objects.filter(
             state=ReplyLetter.State.SENT,
