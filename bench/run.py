@@ -53,6 +53,9 @@ KEEP = os.environ.get("BENCH_KEEP", "0") == "1"
 VACUUM = os.environ.get("BENCH_VACUUM", "1") == "1"
 POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 DB = os.environ.get("BENCH_DB") or f"tian_bench_{os.getpid()}"
+# The shared cache of a production with several workers (README: "With 3 workers, set
+# DJANGO_REDIS_URL"): sessions, rate limits, kept pages. "none" measures without one.
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
 class BenchError(Exception):
@@ -128,9 +131,8 @@ def data_fingerprint():
     digest = hashlib.sha256(str(PROPOSALS).encode())
     sources = [
         *sorted(ROOT.glob("*/migrations/*.py")),
-        *sorted((ROOT / "proposals" / "management" / "commands").glob("*.py")),
-        ROOT / "proposals" / "synthetic.py",
-        ROOT / "proposals" / "demo_seed.py",
+        *sorted((ROOT / "demo").glob("*.py")),
+        *sorted((ROOT / "demo" / "management" / "commands").glob("*.py")),
     ]
     for path in sources:
         digest.update(str(path.relative_to(ROOT)).encode())
@@ -228,6 +230,21 @@ def clean_env():
     """The caller's environment without the app's settings, so that every run is alike."""
     prefixes = ("DJANGO_", "TIAN_", "AXES_", "DATABASE_")
     return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+
+
+def shared_cache():
+    """The Redis database the app's workers share, emptied; None without one."""
+    if REDIS.lower() in ("", "0", "none"):
+        return None
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS).flushdb()
+    except redis.RedisError as error:
+        raise BenchError(
+            f"Redis at {REDIS} does not answer ({error}); BENCH_REDIS_URL=none"
+        ) from error
+    return REDIS
 
 
 def manage(env, *args):
@@ -643,6 +660,9 @@ def run(admin, tmp):
         "DJANGO_VAR_DIR": str(tmp / "var"),
         "DATABASE_URL": database_url(DB),
     }
+    redis_url = shared_cache()
+    if redis_url:
+        serve_env["DJANGO_REDIS_URL"] = redis_url
 
     prepare_database(admin, load_env)
     manage(serve_env, "collectstatic", "--noinput", "-v", "0")
@@ -693,6 +713,12 @@ def run(admin, tmp):
         f"machine: {machine()}; PostgreSQL {pg_version}",
         f"data: the demo + {PROPOSALS} generated proposals ({total_proposals} in all), "
         + ("VACUUM ANALYZE" if VACUUM else "ANALYZE only"),
+        "shared cache: "
+        + (
+            f"Redis ({REDIS}: sessions, rate limits, kept pages)"
+            if REDIS.lower() not in ("", "0", "none")
+            else "none (per-process cache, sessions in the database)"
+        ),
         f"gunicorn {WORKERS} sync workers each for the app and the floor; "
         f"`wrk -t{THREADS} -c{CONNECTIONS} -d{SECONDS}s` per page; "
         f"p50/p95 over {SAMPLES} sequential requests timed in the client",

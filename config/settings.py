@@ -305,6 +305,15 @@ CACHES = {
 SHARED_MEMORY_CACHE = any(
     name in CACHES["default"]["BACKEND"] for name in ("RedisCache", "PyMemcacheCache")
 )
+# Staff lists (the workspace, the admin's proposal list) kept rendered until the next
+# workflow step (core/pagecache.py). Unset: on when the cache above is shared by every
+# worker; "1"/"0" to force. TIAN_STAFF_PAGE_SECONDS bounds what changes without a step.
+TIAN_STAFF_PAGE_CACHE = (
+    env_bool("TIAN_STAFF_PAGE_CACHE", False) if "TIAN_STAFF_PAGE_CACHE" in os.environ else None
+)
+TIAN_STAFF_PAGE_SECONDS = int(os.environ.get("TIAN_STAFF_PAGE_SECONDS", "300"))
+# How long each worker trusts the public column's version it read (replies/public_cache.py).
+TIAN_PUBLIC_MEMO_SECONDS = float(os.environ.get("TIAN_PUBLIC_MEMO_SECONDS", "1"))
 # Sessions: read from the shared cache, written through to the database (a restarted
 # Redis logs nobody out); in the database alone without a shared cache.
 SESSION_ENGINE = os.environ.get(

@@ -20,3 +20,5 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # replica tests (tests/replica/) point `replica` at the real standby themselves.
 if "replica" in DATABASES:  # noqa: F405
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # noqa: F405
+# Each test's world is new: no worker memo of the public column (tests turn it on to test it).
+TIAN_PUBLIC_MEMO_SECONDS = 0

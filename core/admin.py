@@ -1,9 +1,14 @@
 """What every ModelAdmin of this project does the same way."""
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.utils.translation import gettext as _
 
+from . import pagecache
 from .forms import valid_ids
 
 
@@ -19,6 +24,38 @@ class SafeActionsMixin:
             self.message_user(request, _("Choose the rows from the list."), messages.ERROR)
             return None
         return super().response_action(request, queryset)
+
+
+class KeptChangelistMixin:
+    """The changelist kept rendered until the next workflow step (core/pagecache.py).
+
+    For the models whose every change is a workflow step (one that records an event). The
+    page carries the action form's CSRF token, so it is kept per CSRF secret as well as per
+    person; a page with messages to show (after an action) is neither served from nor put
+    in the cache, and permission is checked on every request.
+    """
+
+    def changelist_view(self, request, extra_context=None):
+        if (
+            not pagecache.enabled()
+            or request.method != "GET"
+            or extra_context
+            or len(messages.get_messages(request))
+            or not self.has_view_or_change_permission(request)
+        ):
+            return super().changelist_view(request, extra_context)
+        get_token(request)  # the CSRF secret, set if the browser has none yet
+        page_key = pagecache.key(request, self.opts.label_lower, request.META["CSRF_COOKIE"])
+        kept = cache.get(page_key)
+        if kept is not None:
+            return HttpResponse(kept)
+        response = super().changelist_view(request, extra_context)
+        if response.status_code != 200 or not hasattr(response, "render"):
+            return response
+        response.render()
+        if not len(messages.get_messages(request)):
+            cache.set(page_key, response.content, settings.TIAN_STAFF_PAGE_SECONDS)
+        return response
 
 
 class ModelAdmin(SafeActionsMixin, admin.ModelAdmin):

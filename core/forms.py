@@ -4,7 +4,9 @@ import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -79,3 +81,30 @@ class IdsChoiceField(forms.ModelMultipleChoiceField):
                 params={"pk": next(iter(value), "")},
             )
         return super()._check_values(value)
+
+
+class FastSelect(forms.Select):
+    """A single <select> written out in Python.
+
+    Django renders each <option> through a template, about a millisecond per ten options;
+    a list filter with a hundred units spends more on that than on its query. The markup
+    is the same as Django's (no option groups; a choice list with groups is left to it).
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        choices = list(self.choices)
+        if any(isinstance(label, (list, tuple)) for _value, label in choices):
+            return super().render(name, value, attrs, renderer)
+        selected = set(self.format_value(value))
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (key, " selected" if key in selected else "", label)
+                for key, label in (
+                    ("" if option is None else str(option), label) for option, label in choices
+                )
+            ),
+        )
+        final = self.build_attrs(self.attrs, attrs)
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(final), options)

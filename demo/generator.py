@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 
 from accounts.models import Membership, Proposer, Unit, User
+from core import pagecache
 from proposals.models import (
     Assignment,
     Category,
@@ -321,6 +322,8 @@ class Generator:
             done += self.write_batch(built)
             self.write(f"  {done}/{n} proposals ({time.monotonic() - started:.1f} s)")
         self.write(f"Generated {done} proposals in {time.monotonic() - started:.1f} s.")
+        # Written around the workflow (COPY): the kept staff lists are stale all the same.
+        pagecache.bump()
         if connection.vendor == "postgresql":
             # Fresh statistics for the planner: right after a bulk load, before autovacuum has
             # looked, the public column took 0.9–1.9 s a page instead of milliseconds.

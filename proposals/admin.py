@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import ModelAdmin
+from core.admin import KeptChangelistMixin, ModelAdmin
 from core.paginator import EstimatingPaginator
 from core.workflow import Refused
 
@@ -270,7 +270,7 @@ def delete_selected(modeladmin, request, queryset):
 
 
 @admin.register(Proposal)
-class ProposalAdmin(AuditedAdmin):
+class ProposalAdmin(KeptChangelistMixin, AuditedAdmin):
     list_display = [
         "display_number_column",
         "title",

@@ -3,25 +3,33 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit
+from core.forms import FastSelect
 
 from .models import Assignment, Category, Proposal, Session
 
 
 class ProposalFilter(django_filters.FilterSet):
     session = django_filters.ModelChoiceFilter(
-        label=_("Session"), queryset=Session.objects.select_related("term"), empty_label=_("All")
+        label=_("Session"),
+        queryset=Session.objects.select_related("term"),
+        empty_label=_("All"),
+        widget=FastSelect,
     )
     state = django_filters.ChoiceFilter(
-        label=_("State"), choices=Proposal.State.choices, empty_label=_("All")
+        label=_("State"), choices=Proposal.State.choices, empty_label=_("All"), widget=FastSelect
     )
     unit = django_filters.ModelChoiceFilter(
         label=_("Handling unit"),
         queryset=Unit.objects.filter(is_active=True),
         method="filter_unit",
         empty_label=_("All"),
+        widget=FastSelect,
     )
     category = django_filters.ModelChoiceFilter(
-        label=_("Category"), queryset=Category.objects.filter(is_active=True), empty_label=_("All")
+        label=_("Category"),
+        queryset=Category.objects.filter(is_active=True),
+        empty_label=_("All"),
+        widget=FastSelect,
     )
     q = django_filters.CharFilter(label=_("Title contains"), method="filter_title")
 

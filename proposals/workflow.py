@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User
 from accounts.notifications import notify, notify_contact
+from core import pagecache
 from core.workflow import Refused
 
 from .models import Event, ProposalProposer
@@ -32,6 +33,7 @@ def record_event(
     their personal link) is named by `actor_name` instead.
     """
     user = actor if actor is not None and actor.is_authenticated else None
+    pagecache.changed()
     return Event.objects.create(
         proposal=proposal,
         actor=user,

@@ -2,6 +2,7 @@
 
 import datetime
 from io import StringIO
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
@@ -291,3 +292,60 @@ def test_the_feed_is_atom_and_lists_the_069_reply(client, letter):
     assert f"<title>{TITLE}</title>" in xml
     assert f"/replies/{letter.pk}/" in xml
     assert client.get("/replies/feed/", HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+
+
+class CountingCache:
+    """The shared cache, counting the reads that reach it."""
+
+    def __init__(self, inner):
+        self.inner, self.reads = inner, 0
+
+    def get(self, *args, **kwargs):
+        self.reads += 1
+        return self.inner.get(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+@pytest.fixture
+def memo(settings, monkeypatch):
+    """A worker's memo of the column, on for the test, with a clock the test moves."""
+    from replies import public_cache
+
+    settings.TIAN_PUBLIC_MEMO_SECONDS = 1
+    public_cache.forget()
+    counting = CountingCache(public_cache.cache)
+    monkeypatch.setattr(public_cache, "cache", counting)
+    now = [1000.0]
+    monkeypatch.setattr(public_cache.time, "monotonic", lambda: now[0])
+    yield SimpleNamespace(cache=counting, now=now)
+    public_cache.forget()
+
+
+def test_a_worker_serves_its_recent_readers_without_asking_the_shared_cache(client, demo, memo):
+    first = client.get("/")
+    reads = memo.cache.reads
+    again = client.get("/")
+    assert again.content == first.content
+    assert memo.cache.reads == reads  # neither the column's version nor the page
+
+
+def test_the_worker_that_publishes_shows_it_at_once(client, demo, memo):
+    assert client.get("/").context["page"].paginator.count == 4
+    publish_many(1, first_day=datetime.date(2024, 1, 1), first_number=400)
+    assert client.get("/").context["page"].paginator.count == 5
+
+
+def test_another_workers_publication_shows_within_the_memos_second(client, demo, memo):
+    from replies import public_cache
+
+    first = client.get("/")
+    assert first.context["page"].paginator.count == 4
+    # Published by another worker: the shared version is dropped, this worker's memo is not.
+    memo_kept = dict(public_cache._memo)
+    publish_many(1, first_day=datetime.date(2024, 1, 1), first_number=400)
+    public_cache._memo.update(memo_kept)
+    assert client.get("/").content == first.content
+    memo.now[0] += 1.5
+    assert client.get("/").context["page"].paginator.count == 5

@@ -6,8 +6,11 @@ from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
+from core import pagecache
 from core.paginator import EstimatingPaginator
 from core.views import require
 
@@ -94,7 +97,12 @@ def workspace_export(request):
 
 @login_required
 def workspace(request):
-    """The proposals that concern the user, newest first."""
+    """The proposals that concern the user, newest first; kept rendered until the next step."""
+    body = pagecache.cached(request, "workspace", lambda: _workspace_body(request))
+    return render(request, "work/workspace.html", {"body": mark_safe(body)})
+
+
+def _workspace_body(request):
     filterset, queryset = filtered_proposals(request)
     queryset = (
         queryset.select_related("session__term", "category")
@@ -121,9 +129,8 @@ def workspace(request):
     page.object_list = rows
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request,
-        "work/workspace.html",
+    return render_to_string(
+        "work/_workspace_body.html",
         {
             "filter": filterset,
             "page": page,
@@ -132,6 +139,7 @@ def workspace(request):
             "due_soon_days": settings.TIAN["DUE_SOON_WORKING_DAYS"],
             "may_export": may_export(request.user),
         },
+        request=request,
     )
 
 
