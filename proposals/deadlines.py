@@ -543,6 +543,21 @@ def _rule(clock):
     return current_rules()[clock]
 
 
+def reach(rules=None):
+    """How far past its start any deadline of the rules can fall, moved off holidays included:
+    the window of calendar corrections a batch of computations loads in one query."""
+    spans = [datetime.timedelta(days=31 * 7)]
+    for rule in (rules or current_rules()).values():
+        n = rule.length or 0
+        if rule.unit == MONTHS:
+            spans.append(datetime.timedelta(days=31 * (n + 1)))
+        elif rule.unit == DAYS:
+            spans.append(datetime.timedelta(days=n + 31))
+        else:
+            spans.append(_window_for(n))
+    return max(spans)
+
+
 def days_deadline(start, days, anchor, what, corrections=None):
     """`days` calendar days after `start`; a due date off work moves to the next working day."""
     start = as_local_date(start)
@@ -615,6 +630,19 @@ def receipt_due(sent_on, corrections=None):
 def rehandling_due(decided_on, corrections=None):
     """Second-round reply after a re-handling (重新办理) decision."""
     return by_rule(_rule("rehandling"), decided_on, _("second-round reply"), corrections)
+
+
+def latest_start_due_before(deadline, day, corrections=None):
+    """The latest start whose `deadline(start)` (a rule function: return_window, …) falls
+    before `day`: every clock started on or before it is overdue on `day`. A due date never
+    comes earlier for a later start, so a list can filter by assignment date in SQL."""
+    day = as_local_date(day)
+    if corrections is None:
+        corrections = load_corrections(day - reach(), day + datetime.timedelta(days=31))
+    start = day - ONE_DAY
+    while deadline(start, corrections).due >= day:
+        start -= ONE_DAY
+    return start
 
 
 def is_overdue(due, today=None, extended_due=None):

@@ -15,7 +15,7 @@ import datetime
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,13 +23,11 @@ from accounts.notifications import notify
 from core.workflow import Refused
 
 from .. import deadlines
-from ..models import Assignment, DeadlineRule, Proposal
+from ..models import Assignment, CoOpinion, DeadlineRule, Proposal
 from ..workflow import record_event, unit_people
 from .base import require_committee
 
 OPEN_STATES = (Proposal.State.ASSIGNED, Proposal.State.HANDLING)
-# The longest rule (six months) and a month for moving off a holiday.
-HORIZON = datetime.timedelta(days=31 * 7)
 
 
 def _rule(assignment, corrections):
@@ -45,12 +43,19 @@ def _rule(assignment, corrections):
 def _open_rows(since):
     return list(
         Assignment.objects.select_for_update(of=("self",))
+        .annotate(
+            # A co-handling unit whose opinion is sent is done: its date stays.
+            opinion_sent=Exists(
+                CoOpinion.objects.filter(assignment=OuterRef("pk"), sent_at__isnull=False)
+            )
+        )
         .filter(
             is_active=True,
             round=F("proposal__current_round"),
             proposal__state__in=OPEN_STATES,
             due_change_reason="",
             replied_at__isnull=True,
+            opinion_sent=False,
             assigned_at__gte=datetime.datetime.combine(since, datetime.time(), tzinfo=datetime.UTC),
         )
         .select_related("proposal", "unit")
@@ -62,11 +67,12 @@ def calendar_corrected(actor, day, was, reason=""):
     """Move the open deadlines a correction of `day` changed; `was` is what the day was before
     (True/False: a correction said so; None: no correction). Returns the assignments moved."""
     require_committee(actor)
-    rows = _open_rows(day - HORIZON)
+    horizon = deadlines.reach()  # The longest rule and a month for moving off a holiday.
+    rows = _open_rows(day - horizon)
     if not rows:
         return []
     first = min(deadlines.as_local_date(a.assigned_at) for a in rows)
-    after = deadlines.load_corrections(first, first + HORIZON * 2)
+    after = deadlines.load_corrections(first, first + horizon * 2)
     before = dict(after)
     before.pop(day, None)
     if was is not None:
@@ -81,11 +87,12 @@ def rules_changed(actor, rules_before, reason=""):
     """Move the open deadlines that followed the rules as they were (`rules_before`,
     {clock: deadlines.Rule}) to the rules in force now. Returns the assignments moved."""
     require_committee(actor)
-    rows = _open_rows(deadlines.local_today() - HORIZON * 2)
+    horizon = deadlines.reach({**deadlines.current_rules(), **rules_before})
+    rows = _open_rows(deadlines.local_today() - horizon * 2)
     if not rows:
         return []
     first = min(deadlines.as_local_date(a.assigned_at) for a in rows)
-    corrections = deadlines.load_corrections(first, first + HORIZON * 3)
+    corrections = deadlines.load_corrections(first, first + horizon * 3)
     return _move(
         actor,
         rows,
