@@ -26,6 +26,48 @@ def english(db):
 # --- Spring Festival and National Day, 2025 and 2026 ----------------------------------------
 
 
+def test_spring_festival_2025_is_off_from_28_january_to_4_february_with_two_days_worked():
+    day = D(2025, 1, 28)
+    while day <= D(2025, 2, 4):
+        assert not deadlines.is_working_day(day), day
+        day += datetime.timedelta(days=1)
+    assert deadlines.is_working_day(D(2025, 1, 26))  # Sunday before
+    assert deadlines.is_working_day(D(2025, 2, 8))  # Saturday after
+    assert not deadlines.is_working_day(D(2025, 2, 9))  # an ordinary Sunday
+
+
+def test_a_return_window_across_spring_festival_2025_counts_the_make_up_sunday():
+    # Friday 24 January: the make-up Sunday 26th, Monday 27th, then 5, 6, 7 February.
+    window = deadlines.return_window(D(2025, 1, 24))
+    assert window.due == D(2025, 2, 7)
+    explanation = str(window.explanation)
+    assert "2025-01-28 – 2025-02-04" in explanation
+    assert "2025-01-26 (make-up working day)" in explanation
+
+
+def test_first_contact_across_spring_festival_2025_counts_both_make_up_days():
+    # Jan 24 → the 26th (Sun), 27th; Feb 5, 6, 7, the 8th (Sat); Feb 10–14, 17–20: fifteen.
+    assert deadlines.first_contact_due(D(2025, 1, 24)).due == D(2025, 2, 20)
+
+
+def test_a_reply_from_the_end_of_october_2024_lands_in_spring_festival_2025():
+    # 31 October + 3 months is 31 January 2025, a holiday: the first working day after it.
+    deadline = deadlines.reply_due(D(2024, 10, 31))
+    assert deadline.due == D(2025, 2, 5)
+    assert "2025-01-31, not a working day" in str(deadline.explanation)
+    assert deadlines.reply_due(D(2024, 10, 30)).due == D(2025, 2, 5)
+
+
+def test_publishing_across_national_day_2025_skips_the_eight_days_and_counts_the_make_ups():
+    # Sent Thursday 25 September: 26, the make-up Sunday 28th, 29, 30; Oct 9, 10, the
+    # make-up Saturday 11th, 13–17, 20–24, 27, 28, 29: twenty.
+    deadline = deadlines.publish_due(D(2025, 9, 25))
+    assert deadline.due == D(2025, 10, 29)
+    explanation = str(deadline.explanation)
+    assert "2025-10-01 – 2025-10-08" in explanation
+    assert "2025-09-28, 2025-10-11 (make-up working days)" in explanation
+
+
 def test_spring_festival_2026_is_off_from_the_15th_to_the_23rd_with_two_saturdays_worked():
     day = D(2026, 2, 15)
     while day <= D(2026, 2, 23):
@@ -137,6 +179,29 @@ def test_a_holiday_added_after_assignment_moves_the_open_reply_deadline(world):
     event = Event.objects.get(proposal=assigned.proposal, verb="deadline_recomputed")
     assert "2026-09-15 → 2026-09-16" in event.comment
     assert Notification.objects.filter(recipient=world.kjj, verb="deadline_changed").exists()
+
+
+def test_a_make_up_day_added_after_assignment_moves_a_co_opinion_off_a_holiday(world):
+    # Assigned 2026-01-16: a month later is 16 February, Spring Festival: due the 24th.
+    co = assign_on(world, D(2026, 1, 16), role=Assignment.Role.CO)
+    assert co.opinion_due == D(2026, 2, 24)
+    # The committee's own arrangement: Monday 23 February is worked after all.
+    CalendarDay.objects.create(date=D(2026, 2, 23), is_working_day=True, note="本地调整")
+    moved = services.calendar_corrected(world.tiwei, D(2026, 2, 23), None, "本地调整")
+    assert [a.pk for a in moved] == [co.pk]
+    co.refresh_from_db()
+    assert co.opinion_due == D(2026, 2, 23)
+    event = Event.objects.get(proposal=co.proposal, verb="deadline_recomputed")
+    assert "2026-02-24 → 2026-02-23" in event.comment and "本地调整" in event.comment
+
+
+def test_a_correction_after_assignment_moves_the_first_contact_deadline_shown(world):
+    # Not stored: counted on the page from the assignment, by the calendar as it is now.
+    assigned = assign_on(world, D(2026, 6, 15))
+    before = deadlines.first_contact_due(assigned.assigned_at).due
+    assert before == D(2026, 7, 7)  # Dragon Boat Festival, 19 June, skipped
+    CalendarDay.objects.create(date=D(2026, 6, 30), is_working_day=False, note="临时调整")
+    assert deadlines.first_contact_due(assigned.assigned_at).due == D(2026, 7, 8)
 
 
 def test_removing_the_correction_moves_it_back(world):
