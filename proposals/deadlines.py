@@ -9,6 +9,11 @@ deadline always reflects the corrections of the moment. The due dates stored on 
 (`reply_due`, `opinion_due`) are snapshots taken at assignment: the workflow recomputes them
 when the calendar is corrected or a rule changes.
 
+The rules (which event starts each clock, its length, its unit) are `DeadlineRule` rows,
+changed in the admin through `services.change_rule`; `current_rules` reads them with one
+small query and keeps them in the cache until a rule changes. `settings.TIAN` only gives the
+values the rows start from (and stands in for a row that is missing).
+
 Every rule function accepts a date or an aware datetime (taken as the local date in
 settings.TIME_ZONE, Asia/Shanghai) and an optional `corrections` mapping {date: is_working_day}
 from `load_corrections`, for callers that compute many deadlines with one query.
@@ -460,8 +465,9 @@ DEFAULTS = {
 STORED_CLOCKS = ("co_opinion", "reply", "plenary_reply", "rehandling")
 
 RULES_CACHE_KEY = "deadline-rules"
-# With the per-process default cache, other processes see a changed rule within this long.
-LOCAL_RULES_SECONDS = 5
+# With the per-process default cache (meant for one worker), other processes see a changed
+# rule within this long; a shared cache (Redis) keeps the rules until a rule changes.
+LOCAL_RULES_SECONDS = 60
 
 _previous_rules = threading.local()
 
