@@ -247,6 +247,7 @@ LOGGING = {
 TIAN = {
     "COMMITTEE_NAME": os.environ.get("TIAN_COMMITTEE_NAME", "重庆市梁平区"),
     "PROPOSAL_NUMBER_WIDTH": int(os.environ.get("TIAN_PROPOSAL_NUMBER_WIDTH", "3")),
+    # Deadline rules: since they are DeadlineRule rows (admin), these only seed the rows.
     "RETURN_WINDOW_WORKING_DAYS": 5,
     "CO_OPINION_MONTHS": 1,
     "FIRST_CONTACT_WORKING_DAYS": 15,

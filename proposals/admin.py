@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.db.models import Exists, OuterRef
@@ -7,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.admin import KeptChangelistMixin, ModelAdmin
+from core.forms import OneLineField
 from core.paginator import EstimatingPaginator
 from core.workflow import Refused
 
@@ -19,6 +21,7 @@ from .models import (
     Category,
     ContactRecord,
     CoOpinion,
+    DeadlineRule,
     Event,
     ExtensionRequest,
     Proposal,
@@ -217,6 +220,67 @@ class CalendarDayAdmin(ModelAdmin):
         super().delete_queryset(request, queryset)
         for day, was, note in removed:
             self._moved(request, day, was, note)
+
+
+class DeadlineRuleForm(forms.ModelForm):
+    """Length and unit of a rule, and why they change; `services.change_rule` saves them."""
+
+    reason = OneLineField(label=_("Reason for the change"), max_length=200)
+
+    class Meta:
+        model = DeadlineRule
+        fields = ["length", "unit"]
+
+    def clean(self):
+        data = super().clean()
+        if "length" in data and "unit" in data:
+            try:
+                services.check_rule(self.instance.clock, data["length"], data["unit"])
+            except Refused as exc:
+                raise forms.ValidationError(exc.messages) from exc
+        return data
+
+
+@admin.register(DeadlineRule)
+class DeadlineRuleAdmin(ModelAdmin):
+    """The clocks of DESIGN.md's "Deadlines" table. Saving a changed rule moves the open
+    deadlines that followed it (services.calendar.change_rule); closed work keeps its dates.
+    Which event starts a clock is the workflow's (the date it counts from) and shown only."""
+
+    form = DeadlineRuleForm
+    list_display = ["clock", "rule", "starts_at", "changed_at", "changed_by", "note"]
+    list_select_related = ["changed_by"]
+    fields = ["clock", "starts_at", "length", "unit", "reason", "note", "changed_at", "changed_by"]
+    readonly_fields = ["clock", "starts_at", "note", "changed_at", "changed_by"]
+    ordering = ["id"]
+
+    @admin.display(description=_("rule"))
+    def rule(self, obj):
+        return services.rule_text(obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            moved = services.change_rule(
+                obj, request.user, data["length"], data["unit"], data["reason"]
+            )
+        except Refused as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
+        obj.refresh_from_db()
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d open deadline moved.", "%(count)d open deadlines moved.", len(moved)
+            )
+            % {"count": len(moved)},
+        )
 
 
 class ProposalProposerInline(ReadOnlyInline):

@@ -9,6 +9,11 @@ deadline always reflects the corrections of the moment. The due dates stored on 
 (`reply_due`, `opinion_due`) are snapshots taken at assignment: the workflow recomputes them
 when the calendar is corrected or a rule changes.
 
+The rules (which event starts each clock, its length, its unit) are `DeadlineRule` rows,
+changed in the admin through `services.change_rule`; `current_rules` reads them with one
+small query and keeps them in the cache until a rule changes. `settings.TIAN` only gives the
+values the rows start from (and stands in for a row that is missing).
+
 Every rule function accepts a date or an aware datetime (taken as the local date in
 settings.TIME_ZONE, Asia/Shanghai) and an optional `corrections` mapping {date: is_working_day}
 from `load_corrections`, for callers that compute many deadlines with one query.
@@ -23,12 +28,14 @@ from dataclasses import dataclass
 
 import holidays
 from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
-from proposals.models import CalendarDay
+from proposals.models import CalendarDay, DeadlineRule
 
 ONE_DAY = datetime.timedelta(days=1)
 
@@ -228,7 +235,7 @@ def _holiday_runs(skipped, cal):
 
 # What a deadline is counted from: the event sentence and the rule text per unit.
 ASSIGNMENT, SENDING, REHANDLING = "assignment", "sending", "rehandling"
-MONTHS, WORKING_DAYS = "months", "working_days"
+MONTHS, WORKING_DAYS, DAYS = "months", "working_days", "days"
 
 _EVENTS = {
     ASSIGNMENT: _("Assigned on %(date)s"),
@@ -237,6 +244,25 @@ _EVENTS = {
 }
 
 _RULES = {
+    (DAYS, ASSIGNMENT): lambda n: ngettext(
+        "%(count)d day from assignment", "%(count)d days from assignment", n
+    ),
+    (DAYS, SENDING): lambda n: ngettext(
+        "%(count)d day after sending", "%(count)d days after sending", n
+    ),
+    (DAYS, REHANDLING): lambda n: ngettext(
+        "%(count)d day from the re-handling decision",
+        "%(count)d days from the re-handling decision",
+        n,
+    ),
+    (MONTHS, SENDING): lambda n: ngettext(
+        "%(count)d month after sending", "%(count)d months after sending", n
+    ),
+    (WORKING_DAYS, REHANDLING): lambda n: ngettext(
+        "%(count)d working day from the re-handling decision",
+        "%(count)d working days from the re-handling decision",
+        n,
+    ),
     (MONTHS, ASSIGNMENT): lambda n: ngettext(
         "%(count)d month from assignment", "%(count)d months from assignment", n
     ),
@@ -270,6 +296,33 @@ def _render_months(anchor, start, what, count, raw_due, due):
             "%(what)s due %(count)d month later, %(date)s, not a working day, "
             "so the next working day: %(due)s",
             "%(what)s due %(count)d months later, %(date)s, not a working day, "
+            "so the next working day: %(due)s",
+            count,
+        )
+    reckoning %= {
+        "what": what,
+        "count": count,
+        "date": _format_date(raw_due),
+        "due": _format_date(due),
+    }
+    return gettext("%(event)s; %(reckoning)s.") % {
+        "event": _EVENTS[anchor] % {"date": _format_date(start)},
+        "reckoning": reckoning,
+    }
+
+
+def _render_days(anchor, start, what, count, raw_due, due):
+    if raw_due == due:
+        reckoning = ngettext(
+            "%(what)s due %(count)d day later: %(due)s",
+            "%(what)s due %(count)d days later: %(due)s",
+            count,
+        )
+    else:
+        reckoning = ngettext(
+            "%(what)s due %(count)d day later, %(date)s, not a working day, "
+            "so the next working day: %(due)s",
+            "%(what)s due %(count)d days later, %(date)s, not a working day, "
             "so the next working day: %(due)s",
             count,
         )
@@ -325,6 +378,7 @@ def _render_working_days(anchor, start, what, count, holidays_skipped, weekend_c
 _rule_lazy = lazy(_render_rule, str)
 _months_lazy = lazy(_render_months, str)
 _working_days_lazy = lazy(_render_working_days, str)
+_days_lazy = lazy(_render_days, str)
 
 
 # --- deadlines ---------------------------------------------------------------------------------
@@ -382,91 +436,219 @@ def working_days_deadline(start, n, anchor, what, corrections=None):
     )
 
 
+# --- the rules (DeadlineRule rows, cached) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A clock as counted: from which event (`starts_at`), how long, in which unit."""
+
+    clock: str
+    starts_at: str
+    length: int | None
+    unit: str
+
+
+# Each clock's setting (today's value, the default when no row says otherwise), unit and start.
+DEFAULTS = {
+    "return_window": ("RETURN_WINDOW_WORKING_DAYS", WORKING_DAYS, ASSIGNMENT),
+    "co_opinion": ("CO_OPINION_MONTHS", MONTHS, ASSIGNMENT),
+    "first_contact": ("FIRST_CONTACT_WORKING_DAYS", WORKING_DAYS, ASSIGNMENT),
+    "reply": ("REPLY_MONTHS", MONTHS, ASSIGNMENT),
+    "plenary_reply": ("PLENARY_REPLY_MONTHS", MONTHS, ASSIGNMENT),
+    "reply_max": ("REPLY_MAX_MONTHS", MONTHS, ASSIGNMENT),
+    "publish": ("PUBLISH_WORKING_DAYS", WORKING_DAYS, SENDING),
+    "receipt": ("RECEIPT_WORKING_DAYS", WORKING_DAYS, SENDING),
+    "rehandling": ("REHANDLING_MONTHS", MONTHS, REHANDLING),
+}
+# The clocks whose dates are stored on the assignment (and move when the rule changes).
+STORED_CLOCKS = ("co_opinion", "reply", "plenary_reply", "rehandling")
+
+RULES_CACHE_KEY = "deadline-rules"
+# With the per-process default cache (meant for one worker), other processes see a changed
+# rule within this long; a shared cache (Redis) keeps the rules until a rule changes.
+LOCAL_RULES_SECONDS = 60
+
 _previous_rules = threading.local()
+
+
+def default_rules():
+    """The rules as `settings.TIAN` gives them: the values before any row was changed."""
+    return {
+        clock: Rule(clock, start, settings.TIAN.get(key), unit)
+        for clock, (key, unit, start) in DEFAULTS.items()
+    }
+
+
+def _cache_is_shared():
+    backend = settings.CACHES["default"]["BACKEND"]
+    return not backend.endswith(("LocMemCache", "DummyCache"))
+
+
+def _rules_from_database():
+    rules = default_rules()
+    for clock, starts_at, length, unit in DeadlineRule.objects.order_by().values_list(
+        "clock", "starts_at", "length", "unit"
+    ):
+        if clock in rules:
+            rules[clock] = Rule(clock, starts_at, length, unit)
+    return rules
+
+
+def current_rules():
+    """{clock: Rule} in force: one small query, then the cache until a rule changes."""
+    override = getattr(_previous_rules, "values", None) or {}
+    if len(override) == len(DEFAULTS):
+        return override
+    changed_in = getattr(_previous_rules, "changed_in", None)
+    if changed_in is not None and changed_in is _transaction():
+        # A rule changed in this transaction: read it as it is here, cache nothing (a
+        # rollback would leave the cache saying what never was).
+        rules = _rules_from_database()
+    else:
+        _previous_rules.changed_in = None
+        rules = cache.get(RULES_CACHE_KEY)
+        if rules is None:
+            rules = _rules_from_database()
+            cache.set(RULES_CACHE_KEY, rules, None if _cache_is_shared() else LOCAL_RULES_SECONDS)
+    if override:
+        rules = {**rules, **override}
+    return rules
+
+
+def _transaction():
+    """The outermost atomic block running, if any: what a rule changed in belongs to."""
+    return connection.atomic_blocks[0] if connection.atomic_blocks else None
+
+
+def forget_rules():
+    """Called by the service that changes a rule: dropped now and again after commit."""
+    _previous_rules.changed_in = _transaction()
+    cache.delete(RULES_CACHE_KEY)
+
+    def after_commit():
+        _previous_rules.changed_in = None
+        cache.delete(RULES_CACHE_KEY)
+
+    transaction.on_commit(after_commit)
 
 
 @contextlib.contextmanager
 def rules_as(values):
-    """Count by other rule values for a while ({"REPLY_MONTHS": 3}): the rules as they were,
-    to tell which stored deadlines followed them (services.calendar.rules_changed)."""
-    _previous_rules.values = dict(values)
+    """Count by other rules for a while ({"reply": Rule(...)}): the rules as they were, to
+    tell which stored deadlines followed them (services.calendar.rules_changed)."""
+    previous = getattr(_previous_rules, "values", None) or {}
+    _previous_rules.values = {**previous, **values}
     try:
         yield
     finally:
-        _previous_rules.values = {}
+        _previous_rules.values = previous
 
 
-def _rule(key):
-    # Read at call time, so a changed setting (or a test's override) takes effect at once.
-    values = getattr(_previous_rules, "values", None) or {}
-    return values[key] if key in values else settings.TIAN[key]
+def _rule(clock):
+    return current_rules()[clock]
+
+
+def reach(rules=None):
+    """How far past its start any deadline of the rules can fall, moved off holidays included:
+    the window of calendar corrections a batch of computations loads in one query."""
+    spans = [datetime.timedelta(days=31 * 7)]
+    for rule in (rules or current_rules()).values():
+        n = rule.length or 0
+        if rule.unit == MONTHS:
+            spans.append(datetime.timedelta(days=31 * (n + 1)))
+        elif rule.unit == DAYS:
+            spans.append(datetime.timedelta(days=n + 31))
+        else:
+            spans.append(_window_for(n))
+    return max(spans)
+
+
+def days_deadline(start, days, anchor, what, corrections=None):
+    """`days` calendar days after `start`; a due date off work moves to the next working day."""
+    start = as_local_date(start)
+    raw_due = start + datetime.timedelta(days=days)
+    cal = _Calendar(raw_due, raw_due + datetime.timedelta(days=31), corrections)
+    due = raw_due
+    while not cal.is_working_day(due):
+        due += ONE_DAY
+    return Deadline(
+        due=due,
+        rule=_rule_lazy(DAYS, anchor, days),
+        start=start,
+        explanation=_days_lazy(anchor, start, what, days, raw_due, due),
+    )
+
+
+def by_rule(rule, start, what, corrections=None):
+    """The deadline `rule` gives for a clock started on `start`."""
+    count = {MONTHS: months_deadline, DAYS: days_deadline}.get(rule.unit, working_days_deadline)
+    return count(start, rule.length, rule.starts_at, what, corrections)
 
 
 def return_window(assigned_on, corrections=None):
     """Last day a unit may ask for a return (退回申请)."""
-    return working_days_deadline(
-        assigned_on,
-        _rule("RETURN_WINDOW_WORKING_DAYS"),
-        ASSIGNMENT,
-        _("return request"),
-        corrections,
-    )
+    return by_rule(_rule("return_window"), assigned_on, _("return request"), corrections)
 
 
 def co_opinion_due(assigned_on, corrections=None):
     """Co-handling opinion (协办意见) to the lead unit."""
-    return months_deadline(
-        assigned_on, _rule("CO_OPINION_MONTHS"), ASSIGNMENT, _("co-handling opinion"), corrections
-    )
+    return by_rule(_rule("co_opinion"), assigned_on, _("co-handling opinion"), corrections)
 
 
 def first_contact_due(assigned_on, corrections=None):
     """First contact with the proposer (沟通联系)."""
-    return working_days_deadline(
-        assigned_on,
-        _rule("FIRST_CONTACT_WORKING_DAYS"),
-        ASSIGNMENT,
-        _("first contact with the proposer"),
-        corrections,
+    return by_rule(
+        _rule("first_contact"), assigned_on, _("first contact with the proposer"), corrections
     )
+
+
+def reply_rule(plenary=False):
+    """The reply rule: a plenary proposal's own, where it has one."""
+    rules = current_rules()
+    if plenary and rules["plenary_reply"].length:
+        return rules["plenary_reply"]
+    return rules["reply"]
 
 
 def reply_due(assigned_on, corrections=None, plenary=False):
     """Reply (答复) without an extension; a plenary proposal (大会提案) by its own rule."""
-    months = (plenary and _rule("PLENARY_REPLY_MONTHS")) or _rule("REPLY_MONTHS")
-    return months_deadline(assigned_on, months, ASSIGNMENT, _("reply"), corrections)
+    return by_rule(reply_rule(plenary), assigned_on, _("reply"), corrections)
 
 
 def max_reply_due(assigned_on, corrections=None):
     """The latest reply date: an approved extension may never go past it."""
-    return months_deadline(
-        assigned_on,
-        _rule("REPLY_MAX_MONTHS"),
-        ASSIGNMENT,
-        _("reply, even with an extension,"),
-        corrections,
+    return by_rule(
+        _rule("reply_max"), assigned_on, _("reply, even with an extension,"), corrections
     )
 
 
 def publish_due(sent_on, corrections=None):
     """Publishing (公开) a sent reply."""
-    return working_days_deadline(
-        sent_on, _rule("PUBLISH_WORKING_DAYS"), SENDING, _("publishing"), corrections
-    )
+    return by_rule(_rule("publish"), sent_on, _("publishing"), corrections)
 
 
 def receipt_due(sent_on, corrections=None):
     """The proposer's receipt (回执) on a sent reply."""
-    return working_days_deadline(
-        sent_on, _rule("RECEIPT_WORKING_DAYS"), SENDING, _("receipt"), corrections
-    )
+    return by_rule(_rule("receipt"), sent_on, _("receipt"), corrections)
 
 
 def rehandling_due(decided_on, corrections=None):
     """Second-round reply after a re-handling (重新办理) decision."""
-    return months_deadline(
-        decided_on, _rule("REHANDLING_MONTHS"), REHANDLING, _("second-round reply"), corrections
-    )
+    return by_rule(_rule("rehandling"), decided_on, _("second-round reply"), corrections)
+
+
+def latest_start_due_before(deadline, day, corrections=None):
+    """The latest start whose `deadline(start)` (a rule function: return_window, …) falls
+    before `day`: every clock started on or before it is overdue on `day`. A due date never
+    comes earlier for a later start, so a list can filter by assignment date in SQL."""
+    day = as_local_date(day)
+    if corrections is None:
+        corrections = load_corrections(day - reach(), day + datetime.timedelta(days=31))
+    start = day - ONE_DAY
+    while deadline(start, corrections).due >= day:
+        start -= ONE_DAY
+    return start
 
 
 def is_overdue(due, today=None, extended_due=None):

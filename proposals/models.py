@@ -105,6 +105,74 @@ class CalendarDay(models.Model):
         return f"{self.date} {self.note}"
 
 
+class DeadlineRule(models.Model):
+    """One clock of DESIGN.md's "Deadlines" table, as the committee counts it.
+
+    Rows are made by migration 0009 (today's values: `TIAN` in settings) and changed in the
+    admin through `services.change_rule`, which moves the open deadlines that followed the
+    rule as it was. `proposals.deadlines` reads them (cached; see `deadlines.current_rules`).
+    """
+
+    class Clock(models.TextChoices):
+        RETURN_WINDOW = "return_window", _("return request window")
+        CO_OPINION = "co_opinion", _("co-handling opinion")
+        FIRST_CONTACT = "first_contact", _("first contact with the proposer")
+        REPLY = "reply", _("reply")
+        PLENARY_REPLY = "plenary_reply", _("reply to a plenary proposal")
+        REPLY_MAX = "reply_max", _("latest reply, even with an extension")
+        PUBLISH = "publish", _("publishing")
+        RECEIPT = "receipt", _("receipt")
+        REHANDLING = "rehandling", _("second-round reply")
+
+    class Start(models.TextChoices):
+        ASSIGNMENT = "assignment", _("Assignment")
+        SENDING = "sending", _("Sending of the reply")
+        REHANDLING = "rehandling", _("Re-handling decision")
+
+    class Unit(models.TextChoices):
+        WORKING_DAYS = "working_days", _("working days")
+        DAYS = "days", _("calendar days")
+        MONTHS = "months", _("calendar months")
+
+    clock = models.CharField(_("deadline"), max_length=20, choices=Clock, unique=True)
+    starts_at = models.CharField(_("counted from"), max_length=20, choices=Start)
+    length = models.PositiveSmallIntegerField(
+        _("length"),
+        null=True,
+        blank=True,
+        help_text=_("Empty only for plenary proposals: they then follow the reply rule."),
+    )
+    unit = models.CharField(_("unit of time"), max_length=20, choices=Unit)
+    note = models.CharField(_("reason for the last change"), max_length=200, blank=True)
+    changed_at = models.DateTimeField(_("changed at"), null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+
+    class Meta:
+        verbose_name = _("deadline rule")
+        verbose_name_plural = _("deadline rules")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(length__isnull=False) | Q(clock="plenary_reply"),
+                name="deadline_rule_has_a_length",
+            ),
+            models.CheckConstraint(
+                condition=Q(length__isnull=True) | Q(length__gte=1, length__lte=400),
+                name="deadline_rule_length_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return self.get_clock_display()
+
+
 class Proposal(models.Model):
     class Kind(models.TextChoices):
         INDIVIDUAL = "individual", _("Individual")

@@ -15,6 +15,7 @@ Who is counted (the definitions the page states, `DEFINITIONS`):
 - round 1 everywhere but in the round-2 table, which reports re-handling beside it.
 """
 
+import datetime
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -25,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Unit
+from proposals import deadlines
 from proposals.models import Assignment, Category, ContactRecord, Event, Proposal, Session
 
 from .models import Receipt, ReplyLetter
@@ -89,6 +91,10 @@ DEFINITIONS = {
     "overdue": _(
         "Not replied, and the reply deadline in force is before today (an approved "
         "extension is not overdue)."
+    ),
+    "contact_overdue": _(
+        "Being handled, not replied, no contact with the proposer recorded, and the "
+        "first-contact deadline (counted from assignment by the deadline rules) is before today."
     ),
 }
 
@@ -179,6 +185,15 @@ def _handling_columns(per_unit):
             DEFINITIONS["overdue"],
         ),
     ]
+    if per_unit:
+        columns.append(
+            _count(
+                "contact_overdue",
+                pgettext_lazy("statistics", "First contact overdue now"),
+                HANDLING,
+                DEFINITIONS["contact_overdue"],
+            )
+        )
     return columns
 
 
@@ -530,8 +545,30 @@ def proposal_cube(session, today):
     return cells, by_state
 
 
+def _contact_late(today):
+    """An open replying assignment without a reply or a recorded contact, past its
+    first-contact deadline: counted once in Python as the latest assignment day late."""
+    cutoff = deadlines.latest_start_due_before(deadlines.first_contact_due, today)
+    until = datetime.datetime.combine(
+        cutoff + datetime.timedelta(days=1), datetime.time(), tzinfo=timezone.get_default_timezone()
+    )
+    candidate = Q(
+        role__in=REPLYING,
+        replied_at__isnull=True,
+        proposal__state__in=[State.ASSIGNED, State.HANDLING],
+        assigned_at__lt=until,
+    )
+    # Looked up only for the candidates: most rows skip the subquery.
+    return Case(
+        When(candidate, then=~Exists(ContactRecord.objects.filter(assignment=OuterRef("pk")))),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
 def unit_rows(session, today):
-    """Figures of units' assignments, by (unit, round): three queries."""
+    """Figures of units' assignments, by (unit, round): three queries, and one for the
+    calendar of first contacts."""
     cells = {}
 
     def add(key, counts):
@@ -539,8 +576,12 @@ def unit_rows(session, today):
 
     handling = (
         _assignments(session)
+        .annotate(contact_late=_contact_late(today))
         .values("unit", "round")
-        .annotate(**_handling_counts(today, per_unit=True))
+        .annotate(
+            **_handling_counts(today, per_unit=True),
+            contact_overdue=Count("id", filter=Q(contact_late=True)),
+        )
         .order_by()
     )
     for row in handling:

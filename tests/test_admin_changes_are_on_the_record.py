@@ -43,6 +43,7 @@ from proposals.models import (
     Category,
     ContactRecord,
     CoOpinion,
+    DeadlineRule,
     Event,
     ExtensionRequest,
     Proposal,
@@ -110,6 +111,9 @@ CONFIG = {
     "proposals.Category": ["name", "position", "is_active"],
     "proposals.RejectionReason": ["code", "label", "is_active"],
     "proposals.CalendarDay": ["date", "is_working_day", "note"],
+    # (The deadline rules' length and unit are saved through services.change_rule, which
+    # needs a reason — the walk posts none, so it meets a refusal — and moves the open
+    # deadlines with an event on each proposal: tests/test_deadlines_follow_the_chinese_calendar.)
 }
 CONFIG_FIELDS = {(model, field) for model, fields in CONFIG.items() for field in fields}
 
@@ -197,6 +201,7 @@ def build_record(world):
         CalendarDay: CalendarDay.objects.create(
             date=datetime.date(2026, 2, 28), is_working_day=True, note="春节调休"
         ),
+        DeadlineRule: DeadlineRule.objects.get(clock="reply"),
         Proposal: world.proposal,
         ProposalProposer: world.proposal.proposer_list.get(),
         Assignment: world.lead,

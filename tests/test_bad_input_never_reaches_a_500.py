@@ -1,8 +1,8 @@
 """Bad input never reaches a 500, nor the database.
 
-Every POST form of the staff UI (STAFF_UI: 35 endpoints, checked against the URL resolver),
+Every POST form of the staff UI (STAFF_UI: 40 endpoints, checked against the URL resolver),
 the receipt page /r/<token>/, the login page and every workflow action of the admin (ADMIN:
-25, checked against the admin site) is walked: its valid POST, with one field at a time
+30, checked against the admin site) is walked: its valid POST, with one field at a time
 replaced by each hostile value — a NUL byte, 256 and 100,001 characters, a line break, the
 integers -1, 0, 2**63, 10**20-1, "1e3" and an id that does not exist, nothing, a list where
 one value is expected; the dates 0001-01-01, 9999-12-31, 2022-02-30 and "not-a-date" in date
@@ -17,7 +17,8 @@ does, once — and never keeps an absurd date, a line break in a one-line field,
 100,001 characters, or more characters than a column holds. Each case runs in a savepoint
 that is rolled back, so one set of objects, built with the services, serves every case.
 
-Counts at the last run (endpoint × field × value, `-s` prints them per endpoint; the
+Counts at the last run before the extension, key-proposal and 督办 forms joined (endpoint ×
+field × value, `-s` prints them per endpoint; the
 xfails are KNOWN, below):
 
     SQLite      2,636 cases: 4xx 389, re-displayed with an error 877, redirected with an
@@ -71,9 +72,18 @@ from proposals.models import (
     ContactRecord,
     CoOpinion,
     Event,
+    ExtensionRequest,
     Proposal,
     ProposalProposer,
     RejectionReason,
+    SupervisionNote,
+)
+from proposals.supervision_forms import (
+    ExtensionDecisionForm,
+    ExtensionRequestForm,
+    KeyProposalForm,
+    SupervisionAnswerForm,
+    SupervisionNoteForm,
 )
 from replies import services as reply_services
 from replies.closing_forms import BulkCloseForm, CloseForm, RehandleForm
@@ -733,6 +743,81 @@ def build_mark_all_read(w):
     return Target(url("mark_all_read"), {}, [(Notification, row.pk) for row in rows], None)
 
 
+def extension_requested(w):
+    """区科技局 (lead, acknowledged) asks for four months: a request waiting for a decision."""
+    return proposal_services.request_extension(
+        w.lead, w.kjj, today() + datetime.timedelta(days=120), "需跨部门协调资金"
+    )
+
+
+def supervision_note(w):
+    return proposal_services.supervise(w.lead, w.tiwei, "请加快办理进度")
+
+
+def build_request_extension(w):
+    return Target(
+        url("proposals:request_extension", pk=w.lead.pk),
+        {
+            "wished_due": (today() + datetime.timedelta(days=120)).isoformat(),
+            "reason": "需跨部门协调资金",
+            "next": reverse("proposals:inbox"),
+        },
+        [(Assignment, w.lead.pk)],
+        ExtensionRequestForm(),
+        "pk",
+    )
+
+
+def build_decide_extension(w):
+    request = extension_requested(w)
+    return Target(
+        url("proposals:decide_extension", pk=request.pk),
+        {
+            "decision": "approve",
+            "new_due": (today() + datetime.timedelta(days=110)).isoformat(),
+            "comment": "同意延期",
+        },
+        [(ExtensionRequest, request.pk), (Assignment, w.lead.pk)],
+        ExtensionDecisionForm(),
+        "pk",
+    )
+
+
+def build_mark_key(w):
+    return Target(
+        url("proposals:mark_key", pk=w.proposal.pk),
+        {"is_key": "on", "supervising_leader": "区政府副区长", "comment": "重点督办"},
+        [(Proposal, w.proposal.pk)],
+        KeyProposalForm(),
+        "pk",
+    )
+
+
+def build_supervise(w):
+    return Target(
+        url("proposals:supervise", pk=w.proposal.pk),
+        {
+            "assignment": w.lead.pk,
+            "text": "请加快办理进度",
+            "next": reverse("proposals:supervision"),
+        },
+        [(Proposal, w.proposal.pk), (Assignment, w.lead.pk)],
+        SupervisionNoteForm(assignments=Assignment.objects.none()),
+        "pk",
+    )
+
+
+def build_answer_supervision(w):
+    note = supervision_note(w)
+    return Target(
+        url("proposals:answer_supervision", pk=note.pk),
+        {"answer": "已召开专题会推进", "next": reverse("proposals:inbox")},
+        [(SupervisionNote, note.pk)],
+        SupervisionAnswerForm(),
+        "pk",
+    )
+
+
 STAFF_UI = [
     Endpoint("proposals:create", "zhanghua", build_proposal_create),
     Endpoint("proposals:edit", "zhanghua", build_proposal_edit),
@@ -748,6 +833,11 @@ STAFF_UI = [
     Endpoint("proposals:request_return", "jxw", build_request_return),
     Endpoint("proposals:opinion", "jxw", build_opinion),
     Endpoint("proposals:contact", "kjj", build_contact),
+    Endpoint("proposals:request_extension", "kjj", build_request_extension),
+    Endpoint("proposals:decide_extension", "tiwei", build_decide_extension),
+    Endpoint("proposals:mark_key", "tiwei", build_mark_key),
+    Endpoint("proposals:supervise", "tiwei", build_supervise),
+    Endpoint("proposals:answer_supervision", "kjj", build_answer_supervision),
     Endpoint("replies:start", "kjj", build_start),
     Endpoint("replies:edit", "kjj", build_letter_edit),
     Endpoint("replies:submit", "kjj", build_letter_submit),
@@ -811,29 +901,15 @@ GET_ONLY = {
     "proposals:import_done",
 }
 
-# Forms that arrived with the committee's year (extensions, 督办, key proposals) after this
-# walk was written. They validate with the same core fields (BoundedDateField, OneLineField,
-# max lengths); their own tests cover bad input. Walking them here is still to do: each
-# name below must leave this set for a row of STAFF_UI.
+# Forms not walked here yet: each name below must leave this set for a row of STAFF_UI.
 NOT_YET_WALKED = {
     # The spreadsheet import takes a file: its hostile files (not xlsx, macros, zip bombs,
     # formulas, merged cells, 100,000 rows) are tests/test_importing_proposals.py's.
     "proposals:import_upload",
     "proposals:import_preview",
     "proposals:import_confirm",
-    "proposals:request_extension",
-    "proposals:decide_extension",
-    "proposals:mark_key",
-    "proposals:supervise",
-    "proposals:answer_supervision",
 }
-ACTIONS_NOT_YET_WALKED = {
-    "admin:proposals.assignment:action__request_extension",
-    "admin:proposals.assignment:action__supervise",
-    "admin:proposals.extensionrequest:action__approve_extension",
-    "admin:proposals.extensionrequest:action__refuse_extension",
-    "admin:proposals.supervisionnote:action__answer_supervision",
-}
+ACTIONS_NOT_YET_WALKED = set()
 
 
 # Admin workflow actions ------------------------------------------------------------------------------
@@ -1016,6 +1092,58 @@ ADMIN = [
     ),
     admin_endpoint(
         Assignment,
+        "action__request_extension",
+        "kjj",
+        lambda w: admin_target(
+            Assignment,
+            "action__request_extension",
+            w.lead,
+            wished_due=(today() + datetime.timedelta(days=120)).isoformat(),
+            reason="需跨部门协调资金",
+        ),
+    ),
+    admin_endpoint(
+        Assignment,
+        "action__supervise",
+        "admin",
+        lambda w: admin_target(Assignment, "action__supervise", w.lead, text="请加快办理进度"),
+    ),
+    admin_endpoint(
+        ExtensionRequest,
+        "action__approve_extension",
+        "admin",
+        lambda w: admin_target(
+            ExtensionRequest,
+            "action__approve_extension",
+            extension_requested(w),
+            new_due=(today() + datetime.timedelta(days=110)).isoformat(),
+            comment="同意延期",
+        ),
+    ),
+    admin_endpoint(
+        ExtensionRequest,
+        "action__refuse_extension",
+        "admin",
+        lambda w: admin_target(
+            ExtensionRequest,
+            "action__refuse_extension",
+            extension_requested(w),
+            comment="理由不充分",
+        ),
+    ),
+    admin_endpoint(
+        SupervisionNote,
+        "action__answer_supervision",
+        "kjj",
+        lambda w: admin_target(
+            SupervisionNote,
+            "action__answer_supervision",
+            supervision_note(w),
+            answer="已召开专题会推进",
+        ),
+    ),
+    admin_endpoint(
+        Assignment,
         "action__start_draft",
         "kjj",
         lambda w: admin_target(Assignment, "action__start_draft", w.lead),
@@ -1124,6 +1252,8 @@ COUNTED = [
     Assignment,
     ContactRecord,
     CoOpinion,
+    ExtensionRequest,
+    SupervisionNote,
     Notification,
     ReplyLetter,
     ReplyRevision,
@@ -1164,6 +1294,8 @@ def overlong_rows():
         columns = [
             f for f in model._meta.concrete_fields if isinstance(f, CharField) and f.max_length
         ]
+        if not columns:
+            continue  # No column with a length (SupervisionNote's are text): an empty Q is all rows.
         condition = Q()
         for f in columns:
             condition |= Q(**{f"_len_{f.attname}__gt": f.max_length})

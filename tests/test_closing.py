@@ -199,6 +199,7 @@ def test_the_overview_takes_the_same_queries_for_3_letters_and_20(
             rating=Rating.SATISFIED,
             proposers=[world.zhanghua_proposer, world.lisi_proposer],
         )
+    deadlines.current_rules()  # The deadline rules: read once, then from the cache.
     few, rows = count()
     assert rows == 3
     for number in range(103, 120):
@@ -348,6 +349,7 @@ def test_the_queue_takes_the_same_queries_for_a_few_proposals_and_many(
                 reply_services.close(p, world.tiwei, "说明")
 
     batch(200, 4)
+    deadlines.current_rules()  # The deadline rules: read once, then from the cache.
     few, rows = count()
     assert rows == 4
     batch(300, 20)

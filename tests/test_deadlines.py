@@ -7,7 +7,7 @@ from django.utils import translation
 from django.utils.functional import Promise
 
 from proposals import deadlines
-from proposals.models import CalendarDay
+from proposals.models import CalendarDay, DeadlineRule
 
 pytestmark = pytest.mark.django_db
 
@@ -122,6 +122,9 @@ def test_forty_working_days_cost_at_most_one_query(django_assert_max_num_queries
 
 
 def test_a_rule_costs_at_most_one_query(django_assert_max_num_queries):
+    # The rules are read once (one small query), then kept in the cache.
+    with django_assert_max_num_queries(2):
+        deadlines.first_contact_due(D(2025, 1, 20))
     with django_assert_max_num_queries(1):
         deadlines.first_contact_due(D(2025, 1, 20))
     with django_assert_max_num_queries(1):
@@ -256,15 +259,53 @@ def test_rehandling_is_three_months_from_the_decision():
     assert str(deadline.explanation).startswith("Re-handling decided on 2022-08-15;")
 
 
-def test_changing_the_setting_changes_the_reply_deadline(settings):
-    settings.TIAN = {**settings.TIAN, "REPLY_MONTHS": 5}
+def set_rule(clock, length, unit=None):
+    """Change a rule's row as the admin's service would, without moving anything."""
+    rule = DeadlineRule.objects.get(clock=clock)
+    rule.length = length
+    rule.unit = unit or rule.unit
+    rule.save()
+    deadlines.forget_rules()
+
+
+def test_the_rules_are_rows_with_todays_values():
+    rules = {r.clock: (r.length, r.unit, r.starts_at) for r in DeadlineRule.objects.all()}
+    assert rules == {
+        "return_window": (5, "working_days", "assignment"),
+        "co_opinion": (1, "months", "assignment"),
+        "first_contact": (15, "working_days", "assignment"),
+        "reply": (3, "months", "assignment"),
+        "plenary_reply": (None, "months", "assignment"),
+        "reply_max": (6, "months", "assignment"),
+        "publish": (20, "working_days", "sending"),
+        "receipt": (15, "working_days", "sending"),
+        "rehandling": (3, "months", "rehandling"),
+    }
+
+
+def test_a_rule_in_calendar_days_moves_off_a_day_off():
+    set_rule("co_opinion", 30, "days")
+    # 2024-09-01 + 30 days is Tuesday 1 October, National Day: the 8th is the next working day.
+    deadline = deadlines.co_opinion_due(D(2024, 9, 1))
+    assert deadline.due == D(2024, 10, 8)
+    assert str(deadline.rule) == "30 days from assignment"
+    assert "2024-10-01, not a working day" in str(deadline.explanation)
+
+
+def test_a_rule_in_working_days_may_replace_a_rule_in_months():
+    set_rule("reply", 60, "working_days")
+    assert deadlines.reply_due(D(2024, 11, 1)).due == deadlines.add_working_days(D(2024, 11, 1), 60)
+
+
+def test_changing_the_rule_changes_the_reply_deadline():
+    set_rule("reply", 5)
     deadline = deadlines.reply_due(D(2022, 4, 20))
     assert deadline.due == D(2022, 9, 20)
     assert str(deadline.rule) == "5 months from assignment"
 
 
-def test_changing_the_return_window_setting_changes_the_window(settings):
-    settings.TIAN = {**settings.TIAN, "RETURN_WINDOW_WORKING_DAYS": 3}
+def test_changing_the_return_window_rule_changes_the_window():
+    set_rule("return_window", 3)
     assert deadlines.return_window(D(2024, 11, 15)).due == D(2024, 11, 20)
 
 

@@ -417,6 +417,7 @@ def test_the_page_makes_as_many_queries_for_4_units_as_for_1(
     client.force_login(getattr(world, user))
     target = reverse("proposals:detail", args=[world.proposal.pk])
     add_work(world, 1)
+    deadlines.current_rules()  # The deadline rules: read once, then from the cache.
     with django_assert_num_queries(DETAIL_QUERIES[user]):
         client.get(target)
     add_work(world, 3)

@@ -267,10 +267,12 @@ BY_UNIT = {
         letters=1, class_D=1,
         asked=1, returned=1, attitude_dissatisfied=1, result_dissatisfied=1,
     ),
-    "区教委": counts(assigned=1, acknowledged=1, overdue=1),
+    # 区教委 never contacted 民盟 either: its first contact is overdue too.
+    "区教委": counts(assigned=1, acknowledged=1, overdue=1, contact_overdue=1),
 }  # fmt: skip
 UNIT_TOTAL = counts(
-    assigned=5, acknowledged=5, replied=4, on_time=3, face=2, overdue=1, co=1, opinions=1,
+    assigned=5, acknowledged=5, replied=4, on_time=3, face=2, overdue=1, contact_overdue=1,
+    co=1, opinions=1,
     letters=4, class_A=1, class_B=1, class_C=1, class_D=1,
     asked=6, returned=4, missing=2,
     attitude_satisfied=2, attitude_basically=1, attitude_dissatisfied=1, attitude_content=3,

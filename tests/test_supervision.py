@@ -10,7 +10,10 @@ from accounts.models import Notification
 from core.workflow import Refused
 from proposals import services
 from proposals.models import Assignment, Event, Proposal, SupervisionNote
+from tests.conftest import contact
 from tests.test_services import make_proposal
+
+D = datetime.date
 
 State = Proposal.State
 
@@ -185,7 +188,8 @@ def test_the_page_makes_as_many_queries_for_many_rows_as_for_few(
     assigned(world, 201, later(-3))
     services.mark_key(world.proposal, world.tiwei, True, "王某")
     client.get(url)
-    with django_assert_num_queries(8) as few:
+    # + the first contacts overdue: the calendar, the counts per unit and the rows.
+    with django_assert_num_queries(11) as few:
         client.get(url)
     for n in range(10):
         a = assigned(world, 300 + n, later(-1 - n), unit=[world.kjj_unit, world.other_unit][n % 2])
@@ -194,6 +198,82 @@ def test_the_page_makes_as_many_queries_for_many_rows_as_for_few(
         response = client.get(url)
     assert sum(len(g["rows"]) for g in response.context["units"]) == 11
     assert len(response.context["key"]) == 11
+
+
+# --- the first contact with the proposer ------------------------------------------------------
+
+
+def assigned_on(world, number, day, **fields):
+    """Assigned at 10:00 on `day`, acknowledged, reply due in three months."""
+    a = assigned(world, number, day + datetime.timedelta(days=90), **fields)
+    at = timezone.make_aware(datetime.datetime.combine(day, datetime.time(10)))
+    Assignment.objects.filter(pk=a.pk).update(assigned_at=at, acknowledged_at=at)
+    a.refresh_from_db()
+    return a
+
+
+def test_the_latest_day_assigned_that_is_late_for_its_first_contact(db):
+    from proposals import deadlines
+
+    # 15 working days across Spring Festival 2026 (make-up Saturdays the 14th and 28th):
+    # from Friday the 6th and the weekend after, Thursday 5 March; from Monday the 9th, the 6th.
+    for day in (6, 7, 8):
+        assert deadlines.first_contact_due(D(2026, 2, day)).due == D(2026, 3, 5)
+    assert deadlines.first_contact_due(D(2026, 2, 9)).due == D(2026, 3, 6)
+    latest = deadlines.latest_start_due_before
+    assert latest(deadlines.first_contact_due, D(2026, 3, 6)) == D(2026, 2, 8)
+    assert latest(deadlines.first_contact_due, D(2026, 3, 5)) == D(2026, 2, 5)
+
+
+def test_overdue_first_contacts_are_on_the_supervision_page(client, world):
+    from proposals import deadlines
+
+    today = timezone.localdate()
+    cutoff = deadlines.latest_start_due_before(deadlines.first_contact_due, today)
+    late = assigned_on(world, 401, cutoff)
+    not_yet = assigned_on(world, 402, cutoff + datetime.timedelta(days=1))
+    contacted = assigned_on(world, 403, cutoff)
+    contact(contacted, world.kjj)
+    replied = assigned_on(world, 404, cutoff)
+    Assignment.objects.filter(pk=replied.pk).update(replied_at=timezone.now())
+    co = assigned_on(world, 405, cutoff)
+    Assignment.objects.filter(pk=co.pk).update(role=Assignment.Role.CO)
+    client.force_login(world.tiwei)
+    response = client.get(reverse("proposals:supervision"))
+    rows = [a.pk for g in response.context["first_contacts"] for a in g["rows"]]
+    assert late.pk in rows
+    assert not {not_yet.pk, contacted.pk, replied.pk, co.pk} & set(rows)
+    assert response.context["first_contact_count"] >= 1
+    html = response.content.decode()
+    due = deadlines.first_contact_due(late.assigned_at).due
+    assert f'data-assignment="{late.pk}"' in html
+    assert due.isoformat() in html and due < today
+
+
+def test_the_unit_sees_its_first_contact_deadline_on_the_proposal_page(client, world):
+    from proposals import deadlines
+
+    today = timezone.localdate()
+    cutoff = deadlines.latest_start_due_before(deadlines.first_contact_due, today)
+    late = assigned_on(world, 401, cutoff)
+    fresh = assigned_on(world, 402, today)
+    client.force_login(world.kjj)
+    page = client.get(late.proposal.get_absolute_url()).content.decode()
+    due = deadlines.first_contact_due(late.assigned_at).due
+    assert "first-contact" in page and due.isoformat() in page
+    assert 'class="overdue"' in page
+    page = client.get(fresh.proposal.get_absolute_url()).content.decode()
+    due = deadlines.first_contact_due(fresh.assigned_at).due
+    assert due.isoformat() in page and 'class="overdue"' not in page
+    contact(late, world.kjj)
+    page = client.get(late.proposal.get_absolute_url())
+    assignment = next(a for a in page.context["assignments"] if a.pk == late.pk)
+    assert assignment.first_contact == today and assignment.first_contact_due is None
+    # A proposer sees no first-contact deadline of the units.
+    client.force_login(world.zhanghua)
+    page = client.get(fresh.proposal.get_absolute_url())
+    if page.status_code == 200:
+        assert "first-contact" not in page.content.decode()
 
 
 def test_a_unit_with_many_late_rows_shows_its_most_urgent_and_all_on_request(

@@ -29,7 +29,7 @@ from .assignment import (
     return_window,
 )
 from .base import TRANSITIONS
-from .calendar import calendar_corrected, rules_changed
+from .calendar import calendar_corrected, change_rule, check_rule, rule_text, rules_changed
 from .closing import mark_closed, order_rehandling
 from .extensions import decide_extension, extend_deadline, extensions_left, request_extension
 from .handling import expect_reply, mark_replied, record_contact, send_opinion
@@ -46,6 +46,8 @@ __all__ = [
     "assign",
     "bulk_assign",
     "calendar_corrected",
+    "change_rule",
+    "check_rule",
     "change_deadline",
     "committee_people",
     "convert",
@@ -69,6 +71,7 @@ __all__ = [
     "request_withdrawal",
     "respond_as_cosigner",
     "return_window",
+    "rule_text",
     "rules_changed",
     "send_opinion",
     "submit",

@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -96,6 +97,31 @@ def late_or_due(today, until):
     )
 
 
+def contact_window(today):
+    """The calendar corrections the first-contact deadlines of open work can reach, in one
+    query: two years back (work older than that and still without a contact is for a person
+    to look at, not a calendar), a month ahead."""
+    return deadlines.load_corrections(
+        today - datetime.timedelta(days=2 * 366), today + datetime.timedelta(days=31)
+    )
+
+
+def first_contact_late(today, corrections):
+    """On `open_assignments()`: a replying unit that has neither replied nor contacted the
+    proposer, past its first-contact deadline (DESIGN.md: 15 working days from assignment).
+    The deadline is counted in Python once, as the latest assignment day already late."""
+    cutoff = deadlines.latest_start_due_before(deadlines.first_contact_due, today, corrections)
+    until = datetime.datetime.combine(
+        cutoff + datetime.timedelta(days=1), datetime.time(), tzinfo=timezone.get_default_timezone()
+    )
+    return Q(
+        role__in=[Role.LEAD, Role.SPLIT],
+        reply_sent=False,
+        first_contact__isnull=True,
+        assigned_at__lt=until,
+    )
+
+
 def by_urgency(queryset, today):
     """Overdue first, then the nearest deadline (done work and no deadline last)."""
     late = late_or_due(today, today - datetime.timedelta(days=1))
@@ -123,13 +149,7 @@ def corrections_for(starts):
     days = [deadlines.as_local_date(start) for start in starts]
     if not days:
         return {}
-    rules = settings.TIAN
-    months = max(rules["REPLY_MONTHS"], rules["CO_OPINION_MONTHS"])
-    # The longest rule, then a month for moving off a holiday; a working-day window is
-    # generously twice its length plus a month.
-    horizon = datetime.timedelta(
-        days=31 * (months + 1) + 2 * rules["RETURN_WINDOW_WORKING_DAYS"] + 30
-    )
+    horizon = deadlines.reach()
     return deadlines.load_corrections(min(days), max(days) + horizon)
 
 

@@ -27,7 +27,9 @@ from ..supervision_forms import (
 )
 from ..transitions import TRANSITIONS
 from .handling import (
+    contact_window,
     corrections_for,
+    first_contact_late,
     late_or_due,
     mark_urgency,
     open_assignments,
@@ -264,6 +266,38 @@ def supervision(request):
         }
         for unit, items in by_unit.items()
     ]
+    # First contact with the proposer overdue (counted from assignment in working days):
+    # counts per unit and each unit's oldest few, two queries and one for the calendar.
+    corrections = contact_window(today)
+    contact_late = open_assignments().filter(first_contact_late(today, corrections))
+    contact_counts = dict(
+        contact_late.order_by()
+        .values("unit_id")
+        .annotate(n=Count("id"))
+        .values_list("unit_id", "n")
+    )
+    contact_rows = defaultdict(list)
+    for assignment in (
+        contact_late.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=F("unit_id"),
+                order_by=[F("assigned_at").asc(), F("id").asc()],
+            )
+        )
+        .filter(rank__lte=ROWS_PER_UNIT)
+        .order_by("unit__name", "unit_id", "assigned_at", "id")
+    ):
+        assignment.first_contact_due = deadlines.first_contact_due(
+            assignment.assigned_at, corrections
+        )
+        contact_rows[assignment.unit].append(assignment)
+    first_contacts = [
+        {"unit": unit, "rows": rows, "count": contact_counts.get(unit.pk, len(rows))}
+        for unit, rows in contact_rows.items()
+    ]
+    for group in first_contacts:
+        group["more"] = group["count"] - len(group["rows"])
     current = (
         Assignment.objects.filter(is_active=True)
         .select_related("unit")
@@ -293,6 +327,8 @@ def supervision(request):
             "today": today,
             "soon": soon,
             "count": sum(row["total"] for row in counts.values()),
+            "first_contacts": first_contacts,
+            "first_contact_count": sum(contact_counts.values()),
             "unit_id": unit_id,
             "due_soon_days": settings.TIAN["DUE_SOON_WORKING_DAYS"],
         },

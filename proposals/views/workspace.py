@@ -165,6 +165,30 @@ def _deadline_notes(assignment, corrections, plenary=False):
         assignment.return_window = deadlines.return_window(assignment.assigned_at, corrections)
 
 
+def _first_contacts(proposal, assignments, contacts, corrections):
+    """The first contact with the proposer (DESIGN.md: 15 working days from assignment) of each
+    replying unit handling the proposal now: when it was made, or by when it is due."""
+    first = {}
+    for record in contacts:
+        day = first.get(record.assignment_id)
+        first[record.assignment_id] = min(day, record.contacted_on) if day else record.contacted_on
+    open_now = proposal.state in (Proposal.State.ASSIGNED, Proposal.State.HANDLING)
+    for assignment in assignments:
+        assignment.first_contact = first.get(assignment.pk)
+        assignment.first_contact_due = None
+        if (
+            open_now
+            and assignment.is_active
+            and assignment.role != Assignment.Role.CO
+            and assignment.round == proposal.current_round
+            and assignment.replied_at is None
+            and assignment.first_contact is None
+        ):
+            assignment.first_contact_due = deadlines.first_contact_due(
+                assignment.assigned_at, corrections
+            )
+
+
 def _explain(assignment, rule, stored):
     if assignment.due_change_reason:
         return gettext("Set at assignment: %(reason)s") % {"reason": assignment.due_change_reason}
@@ -266,6 +290,8 @@ def detail(request, pk):
                 "assignment__unit", "created_by"
             )
         )
+    if internal:
+        _first_contacts(proposal, assignments, contacts, corrections)
     merged_in = list(proposal.merged_proposals.order_by("number", "id"))
     related = [p.pk for p in merged_in] + (
         [proposal.merged_into_id] if proposal.merged_into_id else []

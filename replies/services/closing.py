@@ -5,11 +5,9 @@ dissatisfied, and every receipt is in or the receipt period of every letter has 
 Otherwise committee staff order re-handling, or close it with an explanation.
 """
 
-import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -73,8 +71,7 @@ def receipt_dues(sent_days):
     """{sent day: last day of the receipt period}, with one query for the calendar."""
     if not sent_days:
         return {}
-    span = datetime.timedelta(days=2 * settings.TIAN["RECEIPT_WORKING_DAYS"] + 30)
-    corrections = deadlines.load_corrections(min(sent_days), max(sent_days) + span)
+    corrections = deadlines.load_corrections(min(sent_days), max(sent_days) + deadlines.reach())
     return {day: deadlines.receipt_due(day, corrections).due for day in sent_days}
 
 

@@ -1,24 +1,27 @@
 """`manage.py realign_deadlines --user STAFF --was REPLY_MONTHS=3 [--reason ...]`.
 
-After a deadline rule in settings (TIAN_*) was changed and the app restarted: the open
-deadlines that followed the rule as it was move to the rule as it is, each with an audit
+The rules are `DeadlineRule` rows, changed in the admin (which moves the open deadlines by
+itself). This command is for a rule changed another way (its row edited in the database, or
+a `TIAN_*` default before the rules were rows): the open deadlines that followed the rule as
+it was (`--was`, its length in the rule's unit) move to the rule as it is, each with an audit
 event and a message to its unit. Dates set by hand and approved extensions stay.
 """
+
+import dataclasses
 
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from core.workflow import Refused
+from proposals import deadlines
 from proposals.services import rules_changed
 
-RULES = (
-    "RETURN_WINDOW_WORKING_DAYS",
-    "CO_OPINION_MONTHS",
-    "FIRST_CONTACT_WORKING_DAYS",
-    "REPLY_MONTHS",
-    "PLENARY_REPLY_MONTHS",
-    "REHANDLING_MONTHS",
-)
+# The setting names of the rules whose dates are stored, and their clocks.
+RULES = {
+    key: clock
+    for clock, (key, _unit, _start) in deadlines.DEFAULTS.items()
+    if clock in deadlines.STORED_CLOCKS
+}
 
 
 class Command(BaseCommand):
@@ -36,12 +39,13 @@ class Command(BaseCommand):
             user = User.objects.get(username=options["user"])
         except User.DoesNotExist as exc:
             raise CommandError(f"No user {options['user']!r}.") from exc
-        before = {}
+        before, now = {}, deadlines.current_rules()
         for item in options["was"]:
             key, _sep, value = item.partition("=")
             if key not in RULES or not value.isdigit():
                 raise CommandError(f"--was {item!r}: expected one of {', '.join(RULES)}=N.")
-            before[key] = int(value)
+            clock = RULES[key]
+            before[clock] = dataclasses.replace(now[clock], length=int(value))
         try:
             moved = rules_changed(user, before, options["reason"])
         except Refused as exc:
