@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext
 
+from accounts.models import OutboxMessage
 from core.paginator import EstimatingPaginator
 from core.views import require
 
@@ -62,6 +63,8 @@ def workspace_panels(user):
             "extensions": ExtensionRequest.objects.filter(
                 status=ExtensionRequest.Status.REQUESTED
             ).count(),
+            # Email and SMS the outbox gave up on (accounts/outbox.py): someone should look.
+            "outbox_failed": OutboxMessage.objects.filter(state=OutboxMessage.State.FAILED).count(),
         }
     for extra in hooks.call("workspace_panels", user):
         panels.update(extra)
