@@ -66,7 +66,7 @@ def outbox_page(request):
     """Email and SMS that could not be sent yet, or at all, for committee staff to see and
     send again (after fixing an address, or once the mail server is back)."""
     require(outbox.may_look_after(request.user))
-    form = RetryOutboxForm(request.POST or None)
+    form = RetryOutboxForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         chosen = OutboxMessage.objects.filter(pk__in=[m.pk for m in form.cleaned_data["chosen"]])
         count = outbox.retry(chosen, by=request.user)

@@ -51,7 +51,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import Resolver404
 from django.utils import timezone
 
-from accounts.models import Notification, User
+from accounts.forms import RetryOutboxForm
+from accounts.models import Notification, OutboxMessage, User
 from core.forms import validate_single_line
 from proposals import deadlines
 from proposals import services as proposal_services
@@ -733,6 +734,13 @@ def build_mark_all_read(w):
     return Target(url("mark_all_read"), {}, [(Notification, row.pk) for row in rows], None)
 
 
+def build_outbox_retry(w):
+    row = OutboxMessage.objects.create(
+        channel="sms", address="13900000001", body="请填写回执", state="failed", attempts=10
+    )
+    return Target(url("outbox"), {"chosen": [row.pk]}, [(OutboxMessage, row.pk)], RetryOutboxForm())
+
+
 STAFF_UI = [
     Endpoint("proposals:create", "zhanghua", build_proposal_create),
     Endpoint("proposals:edit", "zhanghua", build_proposal_edit),
@@ -769,6 +777,7 @@ STAFF_UI = [
     Endpoint("login", None, build_login),
     Endpoint("logout", "kjj", build_logout),
     Endpoint("mark_all_read", "kjj", build_mark_all_read),
+    Endpoint("outbox", "tiwei", build_outbox_retry),
 ]
 
 # Named URL patterns outside the admin that take no POST form: lists, pages, files, feeds.
@@ -1108,8 +1117,9 @@ ADMIN = [
     ),
 ]
 # Admin actions that are not workflow steps and take no input: Django's bulk delete,
-# deactivating users, django-axes' clean-up of expired login attempts.
-ADMIN_NOT_WORKFLOW = {"delete_selected", "deactivate", "cleanup_expired_attempts"}
+# deactivating users, django-axes' clean-up of expired login attempts, sending failed
+# outbox messages again (tests/test_outbox.py).
+ADMIN_NOT_WORKFLOW = {"delete_selected", "deactivate", "cleanup_expired_attempts", "retry"}
 
 ENDPOINTS = {endpoint.name: endpoint for endpoint in STAFF_UI + ADMIN}
 

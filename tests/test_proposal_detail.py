@@ -450,7 +450,12 @@ def test_the_workspace_shows_the_committee_its_queues(client, world):
     services.request_return(world.co, world.jxw, "职责不符")
     client.force_login(world.tiwei)
     response = client.get(reverse("workspace"))
-    assert response.context["panels"]["committee"] == {"review": 2, "returns": 1, "extensions": 0}
+    assert response.context["panels"]["committee"] == {
+        "review": 2,
+        "returns": 1,
+        "extensions": 0,
+        "outbox_failed": 0,
+    }
     html = response.content.decode()
     assert reverse("proposals:review_queue") in html
     assert reverse("proposals:return_requests") in html
