@@ -244,6 +244,11 @@ OUTBOX = {
 # Seconds before a silent mail server counts as down (Django's default waits forever).
 EMAIL_TIMEOUT = int(os.environ.get("DJANGO_EMAIL_TIMEOUT", "20"))
 
+# --- Backup and restore (core/backup.py; README, "Backup and restore") ---------------------
+# Where `manage.py backup` writes (with --output it writes elsewhere). Keep it off this disk
+# or copy it away: a backup beside the database is lost with it.
+BACKUP_ROOT = Path(os.environ.get("DJANGO_BACKUP_ROOT", VAR_DIR / "backups"))
+
 # Where the system is served from, for absolute links in emails and QR codes.
 SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000")
 

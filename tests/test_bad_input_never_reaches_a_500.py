@@ -1,6 +1,6 @@
 """Bad input never reaches a 500, nor the database.
 
-Every POST form of the staff UI (STAFF_UI: 35 endpoints, checked against the URL resolver),
+Every POST form of the staff UI (STAFF_UI: 36 endpoints, checked against the URL resolver),
 the receipt page /r/<token>/, the login page and every workflow action of the admin (ADMIN:
 25, checked against the admin site) is walked: its valid POST, with one field at a time
 replaced by each hostile value — a NUL byte, 256 and 100,001 characters, a line break, the
