@@ -194,18 +194,18 @@ class OutboxMessage(models.Model):
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting to be sent")
         SENDING = "sending", _("Being sent")
-        SENT = "sent", _("Sent")
+        SENT = "sent", _("Sent out")
         FAILED = "failed", _("Failed")
 
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel)
-    address = models.CharField(_("address"), max_length=254)
+    channel = models.CharField(_("channel of the message"), max_length=10, choices=Channel)
+    address = models.CharField(_("recipient address"), max_length=254)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("body"))
     state = models.CharField(_("state"), max_length=10, choices=State, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
     last_error = models.TextField(_("last error"), blank=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent out at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
