@@ -358,12 +358,15 @@ def open_backup(path, scratch):
         raise BackupError(f"{manifest_path} is damaged: {exc}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BackupError(f"{manifest_path} is not a manifest of {FORMAT}.")
+    if not all(isinstance(manifest.get(key), dict) for key in ("database", "files")):
+        raise BackupError(f"{manifest_path} is incomplete: it names no database or files.")
     problems = []
     sums = path / SUMS
     if sums.is_file():
-        listed = dict(
-            reversed(line.split("  ", 1)) for line in sums.read_text().splitlines() if line
-        )
+        listed = {}
+        for line in sums.read_text(errors="replace").splitlines():
+            digest, _sep, name = line.partition("  ")
+            listed[name] = digest
         if listed.get(MANIFEST) != sha256_file(manifest_path):
             problems.append(f"{MANIFEST} does not match its checksum in {SUMS}")
     found = file_checksums(path)
