@@ -110,16 +110,19 @@ def due(now=None):
     )
 
 
-def claim(now=None, limit=None, ids=None, exclude=()):
-    """Take up to `limit` due messages for this worker (see the module's docstring)."""
+def claim(now=None, limit=None, ids=None, due_before=None):
+    """Take up to `limit` messages due at `due_before` (default: now) for this worker, leased
+    from `now` (see the module's docstring)."""
     now = now or timezone.now()
     limit = limit or config("BATCH_SIZE")
     with transaction.atomic():
-        queryset = due(now).select_for_update(skip_locked=True).order_by("next_attempt_at", "id")
+        queryset = (
+            due(due_before or now)
+            .select_for_update(skip_locked=True)
+            .order_by("next_attempt_at", "id")
+        )
         if ids is not None:
             queryset = queryset.filter(pk__in=ids)
-        if exclude:
-            queryset = queryset.exclude(pk__in=exclude)
         rows = list(queryset[:limit])
         if rows:
             lease = now + datetime.timedelta(seconds=config("LEASE_SECONDS"))
@@ -135,21 +138,20 @@ def claim(now=None, limit=None, ids=None, exclude=()):
     return rows
 
 
-def deliver(now=None, limit=None, ids=None, exclude=()):
+def deliver(now=None, limit=None, ids=None):
     """Claim one batch of due messages and send it. Returns a Result."""
-    return send_rows(claim(now=now, limit=limit, ids=ids, exclude=exclude), now)
+    return send_rows(claim(now=now, limit=limit, ids=ids), now)
 
 
 def deliver_all_due(now=None, limit=None):
-    """Send every message due now, batch after batch, each at most once in this run
-    (`send_outbox --once`: a message that fails waits for its next attempt, a later run)."""
-    seen = []
+    """Send every message due when the run starts, batch after batch (`send_outbox --once`).
+    Each is tried at most once in the run: a failure is due again only after the start."""
+    started = now or timezone.now()
     total = Result()
     while True:
-        rows = claim(now=now, limit=limit, exclude=seen)
+        rows = claim(now=now, limit=limit, due_before=started)
         if not rows:
             return total
-        seen.extend(row.pk for row in rows)
         total.add(send_rows(rows, now))
 
 
@@ -181,7 +183,8 @@ def send_rows(rows, now=None):
 def backoff(attempts):
     """Seconds to wait after the `attempts`-th failed attempt."""
     seconds = config("RETRY_SECONDS") * 2 ** max(attempts - 1, 0)
-    return min(seconds, config("RETRY_MAX_SECONDS"))
+    # At least a second: a failure is never due again within the run that failed it.
+    return max(min(seconds, config("RETRY_MAX_SECONDS")), 1)
 
 
 def _record_failure(row, exc, now=None):
