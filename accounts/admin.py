@@ -6,7 +6,8 @@ from django.utils.translation import ngettext
 from core.admin import ModelAdmin, SafeActionsMixin
 from core.paginator import EstimatingPaginator
 
-from .models import Membership, Notification, Proposer, Unit, User
+from . import outbox
+from .models import Membership, Notification, OutboxMessage, Proposer, Unit, User
 
 admin.site.site_header = _("Proposal handling administration")
 admin.site.site_title = _("Proposal handling")
@@ -129,3 +130,67 @@ class NotificationAdmin(ModelAdmin):
 
     show_full_result_count = False
     paginator = EstimatingPaginator
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ModelAdmin):
+    """The email and SMS the workflow sent or is sending (accounts/outbox.py): read-only;
+    a failed message is sent again with the action, never rewritten or readdressed."""
+
+    list_display = [
+        "created_at",
+        "channel",
+        "address",
+        "subject",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+    ]
+    list_filter = ["state", "channel"]
+    search_fields = ["address", "subject"]
+    readonly_fields = [
+        "channel",
+        "address",
+        "subject",
+        "body",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "sent_at",
+        "created_at",
+    ]
+    actions = ["retry"]
+    show_full_result_count = False
+    paginator = EstimatingPaginator
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The list (and its action) for those allowed to change; every page read-only.
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request):
+        return super().has_change_permission(request)
+
+    @admin.action(
+        description=_("Send the selected failed or waiting messages again now"),
+        permissions=["retry"],
+    )
+    def retry(self, request, queryset):
+        count = outbox.retry(queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d message will be sent again.",
+                "%(count)d messages will be sent again.",
+                count,
+            )
+            % {"count": count},
+        )

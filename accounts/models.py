@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -175,3 +176,46 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.message[:50]
+
+
+class OutboxMessage(models.Model):
+    """One email or SMS to send, written in the transaction of the step that caused it.
+
+    `manage.py send_outbox` sends what is due, retries with back-off and gives up after
+    settings.OUTBOX["MAX_ATTEMPTS"] attempts (accounts/outbox.py). A row is claimed with
+    SELECT … FOR UPDATE SKIP LOCKED and marked `sending` until `next_attempt_at` (its lease),
+    so that two workers never take the same message.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("SMS")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENDING = "sending", _("Being sent")
+        SENT = "sent", _("Sent out")
+        FAILED = "failed", _("Failed")
+
+    channel = models.CharField(_("channel of the message"), max_length=10, choices=Channel)
+    address = models.CharField(_("recipient address"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("body"))
+    state = models.CharField(_("state"), max_length=10, choices=State, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent out at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outgoing messages")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The worker's question: what is due now? (pending, or sending past its lease)
+            models.Index(fields=["state", "next_attempt_at"], name="outbox_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} → {self.address}: {self.subject or self.body[:30]}"

@@ -1,19 +1,14 @@
-"""Notifications: an in-app inbox row now, email and SMS after the transaction commits.
+"""Notifications: an in-app inbox row, and email and SMS through the outbox.
 
-Workflow code calls `notify()` inside its transaction; if the transaction rolls
-back, nothing is sent and no row remains.
+Workflow code calls `notify()` inside its transaction: the inbox rows and the outbox rows
+(accounts/outbox.py) commit with the step or not at all, and `manage.py send_outbox` sends
+the email and SMS afterwards, retrying while the mail server or the gateway is down.
 """
 
-import logging
-from importlib import import_module
-
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
 
 from .models import Notification
-
-log = logging.getLogger(__name__)
+from .outbox import enqueue_email, enqueue_sms
 
 
 def notify(recipients, verb, message, url="", subject=None):
@@ -33,7 +28,7 @@ def notify(recipients, verb, message, url="", subject=None):
     if emails:
         absolute = absolute_url(url)
         body = message if not absolute or message.endswith(absolute) else f"{message}\n\n{absolute}"
-        transaction.on_commit(lambda: _send_email(emails, header_safe(subject or message), body))
+        enqueue_email(emails, header_safe(subject or message), body)
     return rows
 
 
@@ -42,9 +37,9 @@ def notify_contact(email="", phone="", message="", url="", subject=None):
     absolute = absolute_url(url)
     text = f"{message} {absolute}".strip()
     if email:
-        transaction.on_commit(lambda: _send_email([email], header_safe(subject or message), text))
+        enqueue_email([email], header_safe(subject or message), text)
     if phone:
-        transaction.on_commit(lambda: send_sms(phone, text))
+        enqueue_sms(phone, text)
 
 
 def notify_proposer(proposer, verb, message, url=""):
@@ -67,23 +62,3 @@ def absolute_url(url):
     if not url or url.startswith("http"):
         return url
     return settings.SITE_URL.rstrip("/") + url
-
-
-def _send_email(addresses, subject, body):
-    """One message per address: recipients never see each other's addresses."""
-    messages = [EmailMessage(subject, body, None, [address]) for address in addresses]
-    try:
-        get_connection().send_messages(messages)
-    except Exception:  # noqa: BLE001 — a mail outage must not undo committed work
-        log.exception("Sending email to %s failed", addresses)
-
-
-def send_sms(phone, text):
-    """Send one SMS through the configured backend (settings.SMS_BACKEND)."""
-    path = getattr(settings, "SMS_BACKEND", "accounts.sms.ConsoleBackend")
-    module_name, class_name = path.rsplit(".", 1)
-    backend = getattr(import_module(module_name), class_name)()
-    try:
-        backend.send(phone, text)
-    except Exception:  # noqa: BLE001
-        log.exception("Sending SMS to %s failed", phone)

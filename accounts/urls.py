@@ -13,4 +13,5 @@ urlpatterns = [
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<int:pk>/", views.open_notification, name="open_notification"),
     path("notifications/read/", views.mark_all_read, name="mark_all_read"),
+    path("outbox/", views.outbox_page, name="outbox"),
 ]

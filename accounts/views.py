@@ -1,16 +1,22 @@
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
+from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from core.views import is_local_path
+from core.views import is_local_path, require
 
-from .models import Notification
+from . import outbox
+from .forms import RetryOutboxForm
+from .models import Notification, OutboxMessage
 
 
 @require_GET
@@ -50,6 +56,50 @@ def open_notification(request, pk):
 def mark_all_read(request):
     request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
     return redirect("notifications")
+
+
+OUTBOX_PAGE_ROWS = 200
+
+
+@login_required
+def outbox_page(request):
+    """Email and SMS that could not be sent yet, or at all, for committee staff to see and
+    send again (after fixing an address, or once the mail server is back)."""
+    require(outbox.may_look_after(request.user))
+    form = RetryOutboxForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        chosen = OutboxMessage.objects.filter(pk__in=[m.pk for m in form.cleaned_data["chosen"]])
+        count = outbox.retry(chosen, by=request.user)
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d message will be sent again.",
+                "%(count)d messages will be sent again.",
+                count,
+            )
+            % {"count": count},
+        )
+        return redirect("outbox")
+    rows = list(outbox.trouble().order_by("-created_at", "-id")[:OUTBOX_PAGE_ROWS])
+    counts = dict(
+        outbox.trouble()
+        .order_by()
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .values_list("state", "n")
+    )
+    return render(
+        request,
+        "accounts/outbox.html",
+        {
+            "form": form,
+            "rows": rows,
+            "failed": counts.get(OutboxMessage.State.FAILED, 0),
+            "retrying": counts.get(OutboxMessage.State.PENDING, 0),
+            "shown": OUTBOX_PAGE_ROWS,
+            "title": _("Messages not sent"),
+        },
+    )
 
 
 class LoginView(auth_views.LoginView):

@@ -222,6 +222,33 @@ EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "tian@localhost")
 
+# --- Notifications outbox (accounts/outbox.py; README, "Notifications") -------------------
+# Email and SMS are written to an outbox in the step's transaction and sent by
+# `manage.py send_outbox` (deploy/systemd/tian-outbox*.{service,timer}), with retries.
+OUTBOX = {
+    # Also try each message right after the step commits, inside the request. Off in
+    # production (a hanging mail server would slow the step); on under DJANGO_DEBUG.
+    "DELIVER_ON_COMMIT": env_bool("TIAN_OUTBOX_DELIVER_ON_COMMIT", DEBUG),
+    # Attempts before a message is marked failed (shown to committee staff); retries wait
+    # RETRY_SECONDS, doubling each time, at most RETRY_MAX_SECONDS (10 attempts: ~4 hours).
+    "MAX_ATTEMPTS": int(os.environ.get("TIAN_OUTBOX_MAX_ATTEMPTS", "10")),
+    "RETRY_SECONDS": int(os.environ.get("TIAN_OUTBOX_RETRY_SECONDS", "60")),
+    "RETRY_MAX_SECONDS": int(os.environ.get("TIAN_OUTBOX_RETRY_MAX_SECONDS", "3600")),
+    # Messages one worker claims at a time, and how long it holds them: a worker that dies
+    # mid-batch leaves them to another after the lease (keep it > BATCH_SIZE × EMAIL_TIMEOUT).
+    "BATCH_SIZE": int(os.environ.get("TIAN_OUTBOX_BATCH_SIZE", "20")),
+    "LEASE_SECONDS": int(os.environ.get("TIAN_OUTBOX_LEASE_SECONDS", "600")),
+    # Sent messages (they hold addresses and receipt links) are deleted after this many days.
+    "KEEP_SENT_DAYS": int(os.environ.get("TIAN_OUTBOX_KEEP_SENT_DAYS", "30")),
+}
+# Seconds before a silent mail server counts as down (Django's default waits forever).
+EMAIL_TIMEOUT = int(os.environ.get("DJANGO_EMAIL_TIMEOUT", "20"))
+
+# --- Backup and restore (core/backup.py; README, "Backup and restore") ---------------------
+# Where `manage.py backup` writes (with --output it writes elsewhere). Keep it off this disk
+# or copy it away: a backup beside the database is lost with it.
+BACKUP_ROOT = Path(os.environ.get("DJANGO_BACKUP_ROOT", VAR_DIR / "backups"))
+
 # Where the system is served from, for absolute links in emails and QR codes.
 SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000")
 

@@ -11,6 +11,9 @@ from .settings import *  # noqa: E402, F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SMS_BACKEND = "accounts.sms.LocmemBackend"
+# Tests read mail.outbox / sms.outbox right after a step: the outbox is tried on commit
+# (tests/test_outbox.py turns this off to exercise the worker alone).
+OUTBOX = {**OUTBOX, "DELIVER_ON_COMMIT": True}  # noqa: F405
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 # Tests serve no collected static files; WhiteNoise need not look for them.
 WHITENOISE_AUTOREFRESH = True

@@ -34,7 +34,7 @@ from django.forms.models import modelform_factory
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Membership, Notification, Proposer, Unit, User
+from accounts.models import Membership, Notification, OutboxMessage, Proposer, Unit, User
 from proposals import services as proposal_services
 from proposals.admin import WorkflowOnlyAdmin
 from proposals.models import (
@@ -194,6 +194,7 @@ def build_record(world):
         Membership: Membership.objects.get(user=world.kjj_leader),
         Proposer: world.zhanghua_proposer,
         Notification: Notification.objects.filter(recipient=world.zhanghua).first(),
+        OutboxMessage: OutboxMessage.objects.filter(address=world.zhanghua_proposer.phone).first(),
         Term: world.term,
         Session: world.session,
         Category: world.category,

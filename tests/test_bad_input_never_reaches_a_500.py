@@ -1,6 +1,6 @@
 """Bad input never reaches a 500, nor the database.
 
-Every POST form of the staff UI (STAFF_UI: 40 endpoints, checked against the URL resolver),
+Every POST form of the staff UI (STAFF_UI: 41 endpoints, checked against the URL resolver),
 the receipt page /r/<token>/, the login page and every workflow action of the admin (ADMIN:
 30, checked against the admin site) is walked: its valid POST, with one field at a time
 replaced by each hostile value — a NUL byte, 256 and 100,001 characters, a line break, the
@@ -52,7 +52,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import Resolver404
 from django.utils import timezone
 
-from accounts.models import Notification, User
+from accounts.forms import RetryOutboxForm
+from accounts.models import Notification, OutboxMessage, User
 from core.forms import validate_single_line
 from proposals import deadlines
 from proposals import services as proposal_services
@@ -818,6 +819,13 @@ def build_answer_supervision(w):
     )
 
 
+def build_outbox_retry(w):
+    row = OutboxMessage.objects.create(
+        channel="sms", address="13900000001", body="请填写回执", state="failed", attempts=10
+    )
+    return Target(url("outbox"), {"chosen": [row.pk]}, [(OutboxMessage, row.pk)], RetryOutboxForm())
+
+
 STAFF_UI = [
     Endpoint("proposals:create", "zhanghua", build_proposal_create),
     Endpoint("proposals:edit", "zhanghua", build_proposal_edit),
@@ -859,6 +867,7 @@ STAFF_UI = [
     Endpoint("login", None, build_login),
     Endpoint("logout", "kjj", build_logout),
     Endpoint("mark_all_read", "kjj", build_mark_all_read),
+    Endpoint("outbox", "tiwei", build_outbox_retry),
 ]
 
 # Named URL patterns outside the admin that take no POST form: lists, pages, files, feeds.
@@ -1236,8 +1245,9 @@ ADMIN = [
     ),
 ]
 # Admin actions that are not workflow steps and take no input: Django's bulk delete,
-# deactivating users, django-axes' clean-up of expired login attempts.
-ADMIN_NOT_WORKFLOW = {"delete_selected", "deactivate", "cleanup_expired_attempts"}
+# deactivating users, django-axes' clean-up of expired login attempts, sending failed
+# outbox messages again (tests/test_outbox.py).
+ADMIN_NOT_WORKFLOW = {"delete_selected", "deactivate", "cleanup_expired_attempts", "retry"}
 
 ENDPOINTS = {endpoint.name: endpoint for endpoint in STAFF_UI + ADMIN}
 

@@ -451,7 +451,12 @@ def test_the_workspace_shows_the_committee_its_queues(client, world):
     services.request_return(world.co, world.jxw, "职责不符")
     client.force_login(world.tiwei)
     response = client.get(reverse("workspace"))
-    assert response.context["panels"]["committee"] == {"review": 2, "returns": 1, "extensions": 0}
+    assert response.context["panels"]["committee"] == {
+        "review": 2,
+        "returns": 1,
+        "extensions": 0,
+        "outbox_failed": 0,
+    }
     html = response.content.decode()
     assert reverse("proposals:review_queue") in html
     assert reverse("proposals:return_requests") in html
@@ -481,7 +486,8 @@ def test_the_workspace_list_still_filters_and_paginates(client, world):
 # count, page, the page's lead units and deadlines, review queue count, return request
 # count, unread notifications.
 # + the calendar corrections of the "due soon" badge and the extension requests count
-WORKSPACE_QUERIES = 15
+# + the count of messages the outbox gave up on
+WORKSPACE_QUERIES = 16
 # A unit member: no committee counts, but the four inbox counts.
 UNIT_WORKSPACE_QUERIES = 17
 

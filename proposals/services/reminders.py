@@ -25,7 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.notifications import notify, send_sms
+from accounts.notifications import notify
+from accounts.outbox import enqueue_sms
 
 from .. import deadlines, hooks
 from ..models import Assignment, ContactRecord, CoOpinion, Proposal, Reminder
@@ -193,6 +194,6 @@ def send_reminders(today=None):
 
 
 def _sms(people, text):
-    """One short SMS per person with a phone, after the reminders are committed."""
+    """One short SMS per person with a phone, in the outbox with the reminders."""
     for phone in sorted({person.phone for person in people if person.phone}):
-        transaction.on_commit(lambda phone=phone: send_sms(phone, text))
+        enqueue_sms(phone, text)

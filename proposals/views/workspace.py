@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
+from accounts.models import OutboxMessage
 from core import pagecache
 from core.paginator import EstimatingPaginator
 from core.views import require
@@ -65,6 +66,8 @@ def workspace_panels(user):
             "extensions": ExtensionRequest.objects.filter(
                 status=ExtensionRequest.Status.REQUESTED
             ).count(),
+            # Email and SMS the outbox gave up on (accounts/outbox.py): someone should look.
+            "outbox_failed": OutboxMessage.objects.filter(state=OutboxMessage.State.FAILED).count(),
         }
     for extra in hooks.call("workspace_panels", user):
         panels.update(extra)
