@@ -30,8 +30,8 @@ from config import db_router
 
 VERSION_KEY = "public-column-version"
 CACHE_SECONDS = 600
-# The public pages: the column, a reply, its print view, its versions, the feed.
-PUBLIC_PATH = re.compile(r"^/(?:replies/(?:\d+/(?:print/|versions/\d+/)?|feed/))?$")
+# The public pages: the column, a reply, its print view, its PDF, its versions, the feed.
+PUBLIC_PATH = re.compile(r"^/(?:replies/(?:\d+/(?:print/|pdf/|versions/\d+/)?|feed/))?$")
 
 
 LOCAL_VERSION_SECONDS = 5
@@ -135,6 +135,7 @@ class PublicPageCacheMiddleware:
                             "Last-Modified",
                             "Content-Language",
                             "Cache-Control",
+                            "Content-Disposition",
                         )
                         if name in response
                     },
