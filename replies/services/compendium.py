@@ -169,12 +169,15 @@ class _PageCounter(logging.Handler):
         super().__init__(logging.INFO)
         self.thread = threading.get_ident()
         self.progress = progress
+        self.pages = 0
 
     def emit(self, record):
         if threading.get_ident() != self.thread or not str(record.msg).startswith("Step 5"):
             return
-        if record.args:
-            self.progress(stage=Compendium.Stage.LAYOUT, pages=record.args[0])
+        # Repagination (for the contents' page numbers) counts again from 1: keep the most.
+        if record.args and isinstance(record.args[0], int) and record.args[0] > self.pages:
+            self.pages = record.args[0]
+            self.progress(stage=Compendium.Stage.LAYOUT, pages=self.pages)
 
 
 def book_html(session, letters, publications, progress=None):
@@ -231,22 +234,25 @@ def render_book(session, progress=None):
     letters = list(session_letters(session))
     publications = Publication.objects.in_bulk([letter.publication_id for letter in letters])
     html = book_html(session, letters, publications, progress)
-    counter = None
+    logger = weasyprint.PROGRESS_LOGGER
+    counter, saved = None, (logger.level, logger.propagate)
     if progress:
         progress(force=True, stage=Compendium.Stage.LAYOUT, done=len(letters))
+        # WeasyPrint's progress log, while it lays out the book, goes to the counter only.
         counter = _PageCounter(progress)
-        weasyprint.PROGRESS_LOGGER.addHandler(counter)
-        if weasyprint.PROGRESS_LOGGER.level in (logging.NOTSET,) or (
-            weasyprint.PROGRESS_LOGGER.level > logging.INFO
-        ):
-            weasyprint.PROGRESS_LOGGER.setLevel(logging.INFO)
+        logger.addHandler(counter)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
     try:
         document = weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).render(
             stylesheets=_stylesheets(), font_config=_font_config()
         )
     finally:
         if counter:
-            weasyprint.PROGRESS_LOGGER.removeHandler(counter)
+            logger.removeHandler(counter)
+            if not logger.handlers:
+                logger.setLevel(saved[0])
+                logger.propagate = saved[1]
     if progress:
         progress(force=True, stage=Compendium.Stage.WRITING, pages=len(document.pages))
     return document.write_pdf(), len(document.pages)
