@@ -76,6 +76,7 @@ from proposals.models import (
     RejectionReason,
 )
 from replies import services as reply_services
+from replies.services import compendium as books
 from replies.closing_forms import BulkCloseForm, CloseForm, RehandleForm
 from replies.forms import (
     CorrectionForm,
@@ -87,7 +88,7 @@ from replies.forms import (
     SubmitForm,
     UnpublishForm,
 )
-from replies.models import Publication, Receipt, ReplyLetter, ReplyRevision
+from replies.models import Compendium, Publication, Receipt, ReplyLetter, ReplyRevision
 from replies.receipt_forms import ReceiptForm
 
 from .conftest import PASSWORD
@@ -733,7 +734,24 @@ def build_mark_all_read(w):
     return Target(url("mark_all_read"), {}, [(Notification, row.pk) for row in rows], None)
 
 
+def build_compendium_start(w):
+    """A retry after a failed book: the POST sets it going again."""
+    published_letter(w)
+    now = timezone.now()
+    failed = Compendium.objects.create(
+        session=w.session,
+        digest=books.session_digest(w.session),
+        state=Compendium.State.FAILED,
+        started_at=now,
+        heartbeat_at=now,
+    )
+    return Target(
+        url("compendium:start", pk=w.session.pk), {}, [(Compendium, failed.pk)], None, "pk"
+    )
+
+
 STAFF_UI = [
+    Endpoint("compendium:start", "tiwei", build_compendium_start),
     Endpoint("proposals:create", "zhanghua", build_proposal_create),
     Endpoint("proposals:edit", "zhanghua", build_proposal_edit),
     Endpoint("proposals:submit", "zhanghua", build_proposal_submit),
@@ -778,6 +796,10 @@ GET_ONLY = {
     "public:reply",
     "public:reply_print",
     "public:reply_version",
+    "public:reply_pdf",
+    "compendium:index",
+    "compendium:status",
+    "compendium:download",
     "workspace",
     "healthz",
     "proposals:detail",
