@@ -152,7 +152,9 @@ def _stylesheet():
 
 def render_letter_html(letter, proposer=None, receipt_url=None):
     """The letter as the HTML WeasyPrint lays out."""
-    return render_to_string("replies/letter_pdf.html", letter_context(letter, proposer, receipt_url))
+    return render_to_string(
+        "replies/letter_pdf.html", letter_context(letter, proposer, receipt_url)
+    )
 
 
 def letter_context(letter, proposer=None, receipt_url=None):

@@ -76,7 +76,6 @@ from proposals.models import (
     RejectionReason,
 )
 from replies import services as reply_services
-from replies.services import compendium as books
 from replies.closing_forms import BulkCloseForm, CloseForm, RehandleForm
 from replies.forms import (
     CorrectionForm,
@@ -90,6 +89,7 @@ from replies.forms import (
 )
 from replies.models import Compendium, Publication, Receipt, ReplyLetter, ReplyRevision
 from replies.receipt_forms import ReceiptForm
+from replies.services import compendium as books
 
 from .conftest import PASSWORD
 

@@ -99,7 +99,6 @@ def test_no_serious_or_critical_accessibility_violations(site, live_server, page
     assert not found, found
 
 
-
 def outline_of_focus(page):
     """The focus ring of the focused element (for a choice, the label drawn around it)."""
     return page.evaluate(
@@ -172,9 +171,7 @@ def test_the_large_text_switch_is_visible_and_remembered(site, live_server, page
     assert page.evaluate(size) == before
 
 
-def test_no_sideways_scrolling_at_200_percent_on_a_phone_in_large_text(
-    site, live_server, browser
-):
+def test_no_sideways_scrolling_at_200_percent_on_a_phone_in_large_text(site, live_server, browser):
     context = browser.new_context(
         locale="zh-CN", viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True
     )
