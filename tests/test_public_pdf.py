@@ -129,3 +129,14 @@ def test_the_pdf_is_gone_when_the_reply_is_taken_off_the_site(client, letter, ti
 def test_no_pdf_for_a_letter_that_is_not_disclosed(client, letter):
     ReplyLetter.objects.filter(pk=letter.pk).update(disclosure=ReplyLetter.Disclosure.NONE)
     assert client.get(f"/replies/{letter.pk}/pdf/").status_code == 404
+
+
+def test_a_query_string_does_not_render_the_pdf_again(client, letter, monkeypatch):
+    from replies.views import public
+
+    rendered = []
+    real = public.render_public_pdf
+    monkeypatch.setattr(public, "render_public_pdf", lambda *a: rendered.append(1) or real(*a))
+    for i in range(3):
+        assert client.get(f"/replies/{letter.pk}/pdf/?x={i}").status_code == 200
+    assert len(rendered) == 1

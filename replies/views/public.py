@@ -297,7 +297,13 @@ def reply_pdf(request, pk):
     """The current public version as a PDF in the letter format, without anything personal
     (no contact person or phone, no receipt QR). Kept in the public page cache like the page."""
     letter, _current, publication = _publications(request, pk)
-    response = HttpResponse(render_public_pdf(letter, publication), content_type="application/pdf")
+    # Rendering costs a second of CPU: kept per version, whatever the query string says.
+    key = "public-pdf:" + _digest(pk, publication.pk, letter.updated_at)
+    content = cache.get(key)
+    if content is None:
+        content = render_public_pdf(letter, publication)
+        cache.set(key, content, public_cache.CACHE_SECONDS)
+    response = HttpResponse(content, content_type="application/pdf")
     filename = f"{letter.doc_number or f'reply-{letter.pk}'}.pdf"
     response["Content-Disposition"] = content_disposition_header(False, filename)
     return response
