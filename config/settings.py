@@ -350,3 +350,8 @@ SESSION_ENGINE = os.environ.get(
     if SHARED_MEMORY_CACHE
     else "django.contrib.sessions.backends.db",
 )
+
+# The session's compendium (提案及办理答复汇编, replies/services/compendium.py): made in a
+# background thread of the app server asked for it; progress and the finished PDF are in the
+# database. False makes it at once, in the request's commit (tests).
+COMPENDIUM_IN_THREAD = os.environ.get("DJANGO_COMPENDIUM_IN_THREAD", "1") != "0"

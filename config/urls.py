@@ -9,6 +9,7 @@ urlpatterns = [
     path("work/", workspace_views.workspace, name="workspace"),
     path("work/closing/", include("replies.closing_urls")),
     path("work/statistics/", include("replies.statistics_urls")),
+    path("work/compendium/", include("replies.compendium_urls")),
     path("work/proposals/", include("proposals.urls")),
     path("work/replies/", include("replies.urls")),
     path("r/", include("replies.receipt_urls")),

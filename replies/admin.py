@@ -18,7 +18,14 @@ from proposals.admin_actions import workflow_action
 from proposals.models import Assignment, ContactRecord, Proposal
 
 from . import services
-from .models import DocNumberSequence, Publication, Receipt, ReplyLetter, ReplyRevision
+from .models import (
+    Compendium,
+    DocNumberSequence,
+    Publication,
+    Receipt,
+    ReplyLetter,
+    ReplyRevision,
+)
 
 
 class ReplyRevisionInline(ReadOnlyInline):
@@ -185,6 +192,15 @@ class PublicationAdmin(WorkflowOnlyAdmin):
     search_fields = ["title", "letter__title", "letter__doc_number"]
     list_select_related = ["letter", "published_by"]
     # No date_hierarchy on a big table: its year list scans the whole table.
+
+
+@admin.register(Compendium)
+class CompendiumAdmin(WorkflowOnlyAdmin):
+    """The sessions' books of replies: made and replaced by the compendium page only."""
+
+    list_display = ["session", "state", "stage", "letters", "pages", "started_by", "started_at"]
+    list_filter = ["state"]
+    list_select_related = ["session__term", "started_by"]
 
 
 @admin.register(Receipt)

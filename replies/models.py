@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Proposer, Unit
-from proposals.models import Assignment, ContactRecord
+from proposals.models import Assignment, ContactRecord, Session
 
 
 class ReplyLetter(models.Model):
@@ -356,3 +356,58 @@ class Receipt(models.Model):
     @property
     def is_dissatisfied(self):
         return self.Rating.DISSATISFIED in (self.attitude, self.result)
+
+
+class Compendium(models.Model):
+    """提案及办理答复汇编: a session's published replies as one printable book (a PDF).
+
+    One per session and state of its replies (`digest` of the letters on the site and their
+    current publication): kept until the replies change, then made anew on request. The
+    progress of a compendium being made and the finished file (core.storage.DatabaseStorage)
+    are in the database, so every app server sees them.
+    """
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("Being made")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    class Stage(models.TextChoices):
+        LETTERS = "letters", _("Collecting the replies")
+        LAYOUT = "layout", _("Laying out the pages")
+        WRITING = "writing", _("Writing the PDF file")
+        DONE = "done", _("Done")
+
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="compendia", verbose_name=_("session")
+    )
+    digest = models.CharField(_("digest of the published replies"), max_length=64)
+    state = models.CharField(_("state"), max_length=10, choices=State, default=State.RUNNING)
+    stage = models.CharField(_("stage"), max_length=10, choices=Stage, default=Stage.LETTERS)
+    letters = models.PositiveIntegerField(_("replies"), default=0)
+    done = models.PositiveIntegerField(_("replies collected"), default=0)
+    pages = models.PositiveIntegerField(_("pages"), default=0)
+    file_name = models.CharField(_("file"), max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    started_at = models.DateTimeField(_("started at"))
+    heartbeat_at = models.DateTimeField(_("last progress at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("compendium")
+        verbose_name_plural = _("compendia")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "digest"], name="compendium_unique_digest")
+        ]
+
+    def __str__(self):
+        return f"{self.session} · {self.get_state_display()}"

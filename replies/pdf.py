@@ -152,13 +152,22 @@ def _stylesheet():
 
 def render_letter_html(letter, proposer=None, receipt_url=None):
     """The letter as the HTML WeasyPrint lays out."""
+    return render_to_string(
+        "replies/letter_pdf.html", letter_context(letter, proposer, receipt_url)
+    )
+
+
+def letter_context(letter, proposer=None, receipt_url=None):
+    """What the letter template shows: the letter as the unit wrote it (staff, proposers)."""
     unit = letter.assignment.unit
     cc_units = [cc.name for cc in letter.cc_units.all()]
-    context = {
+    return {
         "letter": letter,
         "unit": unit,
+        "unit_name": unit.name,
         "letterhead_size": _letterhead_size(unit.name),
         "title_lines": title_lines(letter.title, unit.name),
+        "salutation": letter.salutation,
         "blocks": _blocks(letter.body),
         "closing": (letter.attestation or "") + RECEIPT_INVITATION,
         "long_date": _long_date(letter.letter_date),
@@ -168,18 +177,62 @@ def render_letter_html(letter, proposer=None, receipt_url=None):
         "qr_uri": _qr_data_uri(receipt_url) if receipt_url else "",
         "qr_caption": QR_CAPTION,
     }
-    return render_to_string("replies/letter_pdf.html", context)
+
+
+def public_letter_context(letter, publication):
+    """The public version: the publication's title and text as the public column shows them,
+    and nothing personal — no contact person or phone, no receipt QR, no copy list."""
+    unit_name = publication.unit_name or letter.assignment.unit.name
+    summary = letter.disclosure == letter.Disclosure.SUMMARY
+    attestation = publication.attestation or letter.attestation or ""
+    letter_date = publication.letter_date or letter.letter_date
+    if letter_date is None and letter.published_at:
+        letter_date = letter.published_at.date()
+    return {
+        "letter": letter,
+        "unit": letter.assignment.unit,
+        "unit_name": unit_name,
+        "letterhead_size": _letterhead_size(unit_name),
+        "title_lines": title_lines(publication.title, unit_name),
+        "salutation": "答复摘要" if summary else letter.salutation,
+        "blocks": _blocks(publication.text),
+        "closing": "" if summary else attestation + RECEIPT_INVITATION,
+        "long_date": _long_date(letter_date),
+        "contact_note": "",
+        "cc_line": "",
+        "proposer": None,
+        "qr_uri": "",
+        "qr_caption": "",
+    }
+
+
+def _render(html):
+    document = weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR))
+    return document.render(stylesheets=[_stylesheet()], font_config=_font_config())
 
 
 def render_letter_document(letter, proposer=None, receipt_url=None):
     """The laid-out letter (a WeasyPrint Document): pages to inspect or write."""
-    html = weasyprint.HTML(
-        string=render_letter_html(letter, proposer, receipt_url),
-        base_url=str(settings.BASE_DIR),
-    )
-    return html.render(stylesheets=[_stylesheet()], font_config=_font_config())
+    return _render(render_letter_html(letter, proposer, receipt_url))
 
 
 def render_letter_pdf(letter, proposer=None, receipt_url=None):
     """The letter as PDF bytes. With receipt_url, a QR code to the proposer's receipt."""
     return render_letter_document(letter, proposer, receipt_url).write_pdf()
+
+
+def render_public_pdf(letter, publication):
+    """The public version of a published letter (one publication of it), as PDF bytes."""
+    html = render_to_string("replies/letter_pdf.html", public_letter_context(letter, publication))
+    return _render(html).write_pdf()
+
+
+PAGE_QR_CAPTION = "扫一扫在手机打开当前页"
+
+
+def page_qr_svg(url):
+    """An inline SVG QR code of a page's address, to open it on a phone (an image named by
+    its caption for screen readers)."""
+    svg = segno.make(url, error="m").svg_inline(scale=4, border=2, svgclass="qr-code")
+    # segno writes the SVG itself (the URL is only encoded, never written into it).
+    return mark_safe(svg.replace("<svg ", f'<svg role="img" aria-label="{PAGE_QR_CAPTION}" ', 1))

@@ -33,8 +33,8 @@ from core.pagecache import cache_is_shared
 
 VERSION_KEY = "public-column-version"
 CACHE_SECONDS = 600
-# The public pages: the column, a reply, its print view, its versions, the feed.
-PUBLIC_PATH = re.compile(r"^/(?:replies/(?:\d+/(?:print/|versions/\d+/)?|feed/))?$")
+# The public pages: the column, a reply, its print view, its PDF, its versions, the feed.
+PUBLIC_PATH = re.compile(r"^/(?:replies/(?:\d+/(?:print/|pdf/|versions/\d+/)?|feed/))?$")
 
 
 LOCAL_VERSION_SECONDS = 5
@@ -44,6 +44,7 @@ LOCAL_VERSION_SECONDS = 5
 # within that time (nginx keeps the public pages 30 s in any case).
 # TIAN_PUBLIC_MEMO_SECONDS (0 turns the memo off; the tests do, each test's world being new).
 MEMO_PAGES = 64
+MEMO_LARGEST = 256 * 1024  # a PDF beyond that is read from the shared cache each time
 _memo = {"version": None, "until": 0.0}
 _pages = OrderedDict()
 
@@ -69,7 +70,7 @@ def _remembered_page(key):
 
 
 def _remember_page(key, page):
-    if not _memo_seconds():
+    if not _memo_seconds() or len(page["content"]) > MEMO_LARGEST:
         return
     _pages[key] = (time.monotonic() + CACHE_SECONDS, page)
     _pages.move_to_end(key)
@@ -177,6 +178,7 @@ class PublicPageCacheMiddleware:
                         "Last-Modified",
                         "Content-Language",
                         "Cache-Control",
+                        "Content-Disposition",
                     )
                     if name in response
                 },

@@ -9,5 +9,6 @@ urlpatterns = [
     path("replies/feed/", feeds.latest_replies, name="feed"),
     path("replies/<int:pk>/", public.reply, name="reply"),
     path("replies/<int:pk>/print/", public.reply_print, name="reply_print"),
+    path("replies/<int:pk>/pdf/", public.reply_pdf, name="reply_pdf"),
     path("replies/<int:pk>/versions/<int:version>/", public.reply_version, name="reply_version"),
 ]

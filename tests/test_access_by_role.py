@@ -576,6 +576,11 @@ def build(world):
         for note in [Notification.objects.filter(recipient=user).first()]
     ]
     x.notifications.append(Case(key="missing", args=(MISSING,), exists=False))
+
+    x.sessions = [
+        Case(key="session", args=(w.session.pk,)),
+        Case(key="missing", args=(MISSING,), exists=False),
+    ]
     return x
 
 
@@ -588,6 +593,10 @@ def anyone(role, case=None):
 
 def committee(role, case=None):
     return role.committee
+
+
+def nobody(role, case=None):
+    return False
 
 
 def unit_person(role):
@@ -799,6 +808,12 @@ ROUTES = {
     # Public pages and links: no login; the same answer whoever asks.
     "public:reply": Route("letters", PAGE, is_public, login=False),
     "public:reply_print": Route("letters", PAGE, is_public, login=False),
+    "public:reply_pdf": Route("letters", PAGE, is_public, login=False),
+    # The session's compendium: committee staff only; no book is made in the walk, so the
+    # download is 404 for them too.
+    "compendium:start": Route("sessions", ACTION, anyone, gate=committee),
+    "compendium:status": Route("sessions", PAGE, anyone, gate=committee),
+    "compendium:download": Route("sessions", PAGE, nobody, gate=committee),
     "public:reply_version": Route("versions", PAGE, public_version, login=False),
     "receipts:form": Route(
         "tokens", FORM, valid_link, acts=holder_of_link, data=constant(RECEIPT), login=False

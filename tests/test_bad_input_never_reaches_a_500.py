@@ -98,8 +98,9 @@ from replies.forms import (
     SubmitForm,
     UnpublishForm,
 )
-from replies.models import Publication, Receipt, ReplyLetter, ReplyRevision
+from replies.models import Compendium, Publication, Receipt, ReplyLetter, ReplyRevision
 from replies.receipt_forms import ReceiptForm
+from replies.services import compendium as books
 
 from .conftest import PASSWORD
 
@@ -826,7 +827,24 @@ def build_outbox_retry(w):
     return Target(url("outbox"), {"chosen": [row.pk]}, [(OutboxMessage, row.pk)], RetryOutboxForm())
 
 
+def build_compendium_start(w):
+    """A retry after a failed book: the POST sets it going again."""
+    published_letter(w)
+    now = timezone.now()
+    failed = Compendium.objects.create(
+        session=w.session,
+        digest=books.session_digest(w.session),
+        state=Compendium.State.FAILED,
+        started_at=now,
+        heartbeat_at=now,
+    )
+    return Target(
+        url("compendium:start", pk=w.session.pk), {}, [(Compendium, failed.pk)], None, "pk"
+    )
+
+
 STAFF_UI = [
+    Endpoint("compendium:start", "tiwei", build_compendium_start),
     Endpoint("proposals:create", "zhanghua", build_proposal_create),
     Endpoint("proposals:edit", "zhanghua", build_proposal_edit),
     Endpoint("proposals:submit", "zhanghua", build_proposal_submit),
@@ -877,6 +895,10 @@ GET_ONLY = {
     "public:reply",
     "public:reply_print",
     "public:reply_version",
+    "public:reply_pdf",
+    "compendium:index",
+    "compendium:status",
+    "compendium:download",
     "workspace",
     "healthz",
     "proposals:detail",

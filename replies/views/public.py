@@ -13,18 +13,22 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import condition, require_safe
 
 from accounts.models import Unit
+from accounts.notifications import absolute_url
 from proposals.models import Category, Session
 
 from .. import public_cache
 from ..models import Publication, ReplyLetter
+from ..pdf import PAGE_QR_CAPTION, page_qr_svg, render_public_pdf
 from ..services import letter_paragraphs
 
 PAGE_SIZE = 20
@@ -218,7 +222,8 @@ def blocks(text):
     return [{"text": text, "heading": kind == "heading"} for kind, text in letter_paragraphs(text)]
 
 
-def _letter_page(request, pk, template, version=None):
+def _publications(request, pk, version=None):
+    """The public letter, its current publication and the one asked for (404 if none)."""
     letter = public_letter(request, pk)
     if letter is None:
         raise Http404
@@ -226,6 +231,11 @@ def _letter_page(request, pk, template, version=None):
     publication = current
     if version is not None and version != current.version:
         publication = get_object_or_404(Publication, letter=letter, version=version)
+    return letter, current, publication
+
+
+def _letter_page(request, pk, template, version=None):
+    letter, current, publication = _publications(request, pk, version)
     signed = None
     if publication.kind == Publication.Kind.TYPO:
         # The version the leader signed, one click away from a corrected one.
@@ -251,6 +261,9 @@ def _letter_page(request, pk, template, version=None):
         # Read inside a sentence: 更正说明：…，更正于….
         "correction_reason": publication.reason.rstrip("。.；;，, "),
         "letter_date": publication.letter_date or letter.letter_date or letter.published_at,
+        # The page as a QR code, to go on reading on a phone; the current version's address.
+        "page_qr": page_qr_svg(absolute_url(reverse("public:reply", args=[letter.pk]))),
+        "page_qr_caption": PAGE_QR_CAPTION,
         **site_context(),
     }
     return render(request, template, context)
@@ -276,3 +289,21 @@ def reply_version(request, pk, version):
     """An earlier public version of a reply that is public now (e.g. the one as signed,
     before a correction of typing errors)."""
     return _letter_page(request, pk, "public/reply.html", version=version)
+
+
+@require_safe
+@condition(etag_func=letter_etag("pdf"), last_modified_func=letter_last_modified)
+def reply_pdf(request, pk):
+    """The current public version as a PDF in the letter format, without anything personal
+    (no contact person or phone, no receipt QR). Kept in the public page cache like the page."""
+    letter, _current, publication = _publications(request, pk)
+    # Rendering costs a second of CPU: kept per version, whatever the query string says.
+    key = "public-pdf:" + _digest(pk, publication.pk, letter.updated_at)
+    content = cache.get(key)
+    if content is None:
+        content = render_public_pdf(letter, publication)
+        cache.set(key, content, public_cache.CACHE_SECONDS)
+    response = HttpResponse(content, content_type="application/pdf")
+    filename = f"{letter.doc_number or f'reply-{letter.pk}'}.pdf"
+    response["Content-Disposition"] = content_disposition_header(False, filename)
+    return response
