@@ -49,6 +49,7 @@ from proposals.models import (
     ProposalProposer,
     RejectionReason,
     Reminder,
+    SearchWord,
     Session,
     SpreadsheetImport,
     SupervisionNote,
@@ -110,6 +111,8 @@ CONFIG = {
     "proposals.Category": ["name", "position", "is_active"],
     "proposals.RejectionReason": ["code", "label", "is_active"],
     "proposals.CalendarDay": ["date", "is_working_day", "note"],
+    # The search dictionary (proposals/search.py).
+    "proposals.SearchWord": ["word", "note"],
 }
 CONFIG_FIELDS = {(model, field) for model, fields in CONFIG.items() for field in fields}
 
@@ -197,6 +200,7 @@ def build_record(world):
         CalendarDay: CalendarDay.objects.create(
             date=datetime.date(2026, 2, 28), is_working_day=True, note="春节调休"
         ),
+        SearchWord: SearchWord.objects.create(word="明月山", note="地名"),
         Proposal: world.proposal,
         ProposalProposer: world.proposal.proposer_list.get(),
         Assignment: world.lead,
