@@ -53,6 +53,7 @@ def fold(text):
     return zhconv.convert(unicodedata.normalize("NFKC", text), "zh-cn").lower()
 
 
+@functools.lru_cache(maxsize=20_000)
 def _fold_char(char):
     folded = fold(char)
     return folded if len(folded) == 1 else char
@@ -263,14 +264,20 @@ def search(queryset, query, rank=True):
     if not words:
         return queryset.none()
     if is_postgresql(queryset.db):
-        entries = search_entries(ProposalSearch.objects.all(), words, rank=False)
-        queryset = queryset.filter(pk__in=entries.values("proposal_id"))
+        # Raw: Django would alias the table inside the subquery, and the condition names it.
+        table = ProposalSearch._meta.db_table
+        queryset = queryset.filter(
+            pk__in=RawSQL(
+                f"SELECT proposal_id FROM {table} WHERE search_vector @@ to_tsquery('simple', %s)",
+                [tsquery(words)],
+            )
+        )
         if rank:
             outer = f'"{queryset.model._meta.db_table}"."id"'
             sql, params = _rank_sql("s", words)
             queryset = queryset.annotate(
                 search_rank=RawSQL(
-                    f"(SELECT {sql} FROM proposals_proposalsearch s WHERE s.proposal_id = {outer})",
+                    f"(SELECT {sql} FROM {table} s WHERE s.proposal_id = {outer})",
                     params,
                     output_field=FloatField(),
                 )
