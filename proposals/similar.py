@@ -65,9 +65,14 @@ HANDLED = [
 ]
 
 
+MAX_WORDS = 5
+
+
 def key_words(proposal):
+    """The title's telling words, the longest (most specific) first, at most MAX_WORDS."""
     words = [w for w in search.query_tokens(proposal.title) if w not in COMMON and len(w) > 1]
-    return words or [w for w in search.query_tokens(proposal.title) if w not in COMMON]
+    words = words or [w for w in search.query_tokens(proposal.title) if w not in COMMON]
+    return sorted(words, key=len, reverse=True)[:MAX_WORDS]
 
 
 def ranked(entries, words, limit):
@@ -100,37 +105,40 @@ def ranked(entries, words, limit):
     return scored[:limit]
 
 
-def _proposals(scored):
-    by_pk = (
-        Proposal.objects.select_related("session__term")
-        .defer("reasons", "suggestions", "review_comment")
-        .in_bulk([pid for pid, _score in scored])
+def _proposals(scored, states=None, exclude_states=None, limit=None):
+    """The proposals of [(id, score)], in that order, kept or left out by state."""
+    proposals = Proposal.objects.select_related("session__term").defer(
+        "reasons", "suggestions", "review_comment"
     )
+    if states is not None:
+        proposals = proposals.filter(state__in=states)
+    if exclude_states is not None:
+        proposals = proposals.exclude(state__in=exclude_states)
+    by_pk = proposals.in_bulk([pid for pid, _score in scored])
     out = []
     for pid, score in scored:
         if pid in by_pk:
             by_pk[pid].similarity = score
             out.append(by_pk[pid])
-    return out
+    return out[:limit] if limit else out
 
 
 def similar_proposals(proposal, limit=5):
     """The same session's proposals most like this one (并案 candidates), best first."""
-    entries = (
-        ProposalSearch.objects.filter(session_id=proposal.session_id)
-        .exclude(proposal_id=proposal.pk)
-        .exclude(proposal__state__in=NOT_CANDIDATES)
+    # The narrow table alone (no join); drafts and withdrawn ones are left out afterwards.
+    entries = ProposalSearch.objects.filter(session_id=proposal.session_id).exclude(
+        proposal_id=proposal.pk
     )
-    return _proposals(ranked(entries, key_words(proposal), limit))
+    scored = ranked(entries, key_words(proposal), limit * 4)
+    return _proposals(scored, exclude_states=NOT_CANDIDATES, limit=limit)
 
 
 def suggested_units(proposal, limit=3, proposals_each=3, pool=40):
     """[(unit, [similar past proposals it led])] for the units that led the most similar
     proposals of past sessions, most likely first."""
-    entries = ProposalSearch.objects.exclude(session_id=proposal.session_id).filter(
-        proposal__state__in=HANDLED
-    )
-    similar = _proposals(ranked(entries, key_words(proposal), pool))
+    entries = ProposalSearch.objects.exclude(session_id=proposal.session_id)
+    scored = ranked(entries, key_words(proposal), pool * 2)
+    similar = _proposals(scored, states=HANDLED, limit=pool)
     if not similar:
         return []
     by_pk = {p.pk: p for p in similar}
