@@ -68,11 +68,11 @@ HANDLED = [
 MAX_WORDS = 5
 
 
-def key_words(proposal):
-    """The title's telling words, the longest (most specific) first, at most MAX_WORDS."""
+def key_words(proposal, most=MAX_WORDS):
+    """The title's telling words, the longest (most specific) first, at most `most`."""
     words = [w for w in search.query_tokens(proposal.title) if w not in COMMON and len(w) > 1]
     words = words or [w for w in search.query_tokens(proposal.title) if w not in COMMON]
-    return sorted(words, key=len, reverse=True)[:MAX_WORDS]
+    return sorted(words, key=len, reverse=True)[:most]
 
 
 def ranked(entries, words, limit):
@@ -137,7 +137,8 @@ def suggested_units(proposal, limit=3, proposals_each=3, pool=40):
     """[(unit, [similar past proposals it led])] for the units that led the most similar
     proposals of past sessions, most likely first."""
     entries = ProposalSearch.objects.exclude(session_id=proposal.session_id)
-    scored = ranked(entries, key_words(proposal), pool * 2)
+    # Over every past session: the three most specific words keep the candidates few.
+    scored = ranked(entries, key_words(proposal, 3), pool * 2)
     similar = _proposals(scored, states=HANDLED, limit=pool)
     if not similar:
         return []
