@@ -324,6 +324,10 @@ class Generator:
         self.write(f"Generated {done} proposals in {time.monotonic() - started:.1f} s.")
         # Written around the workflow (COPY): the kept staff lists are stale all the same.
         pagecache.bump()
+        # The rows were written by COPY (or in bulk): their search columns, in batches.
+        from replies.management.commands.reindex_search import reindex_all
+
+        reindex_all(2000, self.write)
         if connection.vendor == "postgresql":
             # Fresh statistics for the planner: right after a bulk load, before autovacuum has
             # looked, the public column took 0.9–1.9 s a page instead of milliseconds.

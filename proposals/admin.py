@@ -28,6 +28,7 @@ from .models import (
     ProposalProposer,
     RejectionReason,
     Reminder,
+    SearchWord,
     Session,
     SpreadsheetImport,
     SupervisionNote,
@@ -162,6 +163,15 @@ class CategoryAdmin(ModelAdmin):
     list_editable = ["position", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name"]
+
+
+@admin.register(SearchWord)
+class SearchWordAdmin(ModelAdmin):
+    """The search dictionary: words kept whole (unit names are in already). Text indexed
+    before a word was added keeps its old tokens until `manage.py reindex_search` runs."""
+
+    list_display = ["word", "note"]
+    search_fields = ["word", "note"]
 
 
 @admin.register(RejectionReason)

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Unit
 from core.forms import FastSelect
 
+from . import search
 from .models import Assignment, Category, Proposal, Session
 
 
@@ -31,7 +32,7 @@ class ProposalFilter(django_filters.FilterSet):
         empty_label=_("All"),
         widget=FastSelect,
     )
-    q = django_filters.CharFilter(label=_("Title contains"), method="filter_title")
+    q = django_filters.CharFilter(label=_("Search"), method="filter_search")
 
     class Meta:
         model = Proposal
@@ -42,5 +43,7 @@ class ProposalFilter(django_filters.FilterSet):
             Exists(Assignment.objects.filter(proposal=OuterRef("pk"), unit=value, is_active=True))
         )
 
-    def filter_title(self, queryset, name, value):
-        return queryset.filter(title__icontains=value.strip())
+    def filter_search(self, queryset, name, value):
+        """Every word in the title, number, proposers, reasons, suggestions or sent replies
+        (proposals/search.py); ranked by relevance (`search_rank`)."""
+        return search.search(queryset, value)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Proposer, Unit
 from core.forms import BoundedDateField, IdsChoiceField, validate_single_line
 
-from . import services
+from . import search, services
 from .models import Category, Proposal, ProposalProposer, RejectionReason, Session
 
 # Far beyond a real proposal's reasons or suggestions; the model column is unbounded text.
@@ -165,6 +165,8 @@ class ProposalForm(forms.ModelForm):
         proposal.save()
         self.save_m2m()
         self._save_signers(proposal, first, cosigners, creating)
+        # The proposers were written in bulk (no signals): the search columns anew.
+        search.reindex_proposals([proposal.pk])
         services.record_event(proposal, actor, "created" if creating else "edited")
         return proposal
 

@@ -827,3 +827,53 @@ class SpreadsheetImport(models.Model):
 
     def __str__(self):
         return self.file_name
+
+
+class SearchWord(models.Model):
+    """A word search keeps whole: a place, a programme, a name (the unit names are in already).
+
+    Added to the segmenter's user dictionary; text indexed before the word was added keeps its
+    old tokens until `manage.py reindex_search` runs.
+    """
+
+    word = models.CharField(_("word"), max_length=40, unique=True)
+    note = models.CharField(_("note"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("search dictionary word")
+        verbose_name_plural = _("search dictionary words")
+        ordering = ["word"]
+
+    def __str__(self):
+        return self.word
+
+
+class ProposalSearch(models.Model):
+    """A proposal's search tokens (proposals/search.py), in a narrow table of their own.
+
+    `search_title`: the segmented number and title; `search_text`: the segmented proposers,
+    reasons, suggestions and sent replies. On PostgreSQL two generated tsvector columns
+    (migration 0009) are what queries read: `search_vector` over both (title weighted A,
+    GIN-indexed) to match, `title_vector` (small, kept in the row) to rank. Narrow rows keep a
+    search over thousands of matches from reading the proposals' wide rows.
+    """
+
+    proposal = models.OneToOneField(
+        Proposal,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="search_entry",
+        verbose_name=_("proposal"),
+    )
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="+", verbose_name=_("session")
+    )
+    search_title = models.TextField(_("search tokens of the title"), blank=True)
+    search_text = models.TextField(_("search tokens of the text"), blank=True)
+
+    class Meta:
+        verbose_name = _("proposal search entry")
+        verbose_name_plural = _("proposal search entries")
+
+    def __str__(self):
+        return str(self.proposal_id)

@@ -411,3 +411,48 @@ class Compendium(models.Model):
 
     def __str__(self):
         return f"{self.session} · {self.get_state_display()}"
+
+
+class PublicReplySearch(models.Model):
+    """A public letter's search entry: the tokens of the version on the public site and what
+    the public search filters by, in a narrow table (replies/search.py).
+
+    There is an entry exactly while the letter is public (kept by the workflow's steps that
+    change what the public sees), so the public search reads this table alone. On PostgreSQL
+    generated tsvector columns (migration 0007): `search_vector` (GIN) to match, `title_vector`
+    to rank.
+    """
+
+    letter = models.OneToOneField(
+        ReplyLetter,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="search_entry",
+        verbose_name=_("letter"),
+    )
+    session = models.ForeignKey(
+        "proposals.Session", on_delete=models.CASCADE, related_name="+", verbose_name=_("session")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="+", verbose_name=_("unit")
+    )
+    category = models.ForeignKey(
+        "proposals.Category",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("category"),
+    )
+    result_class = models.CharField(_("result class"), max_length=1, blank=True)
+    published_at = models.DateTimeField(_("published at"))
+    search_title = models.TextField(_("search tokens of the title"), blank=True)
+    search_text = models.TextField(_("search tokens of the text"), blank=True)
+
+    class Meta:
+        verbose_name = _("public reply search entry")
+        verbose_name_plural = _("public reply search entries")
+        indexes = [models.Index(fields=["-published_at", "letter"], name="public_search_newest")]
+
+    def __str__(self):
+        return str(self.letter_id)

@@ -33,8 +33,9 @@ from core.pagecache import cache_is_shared
 
 VERSION_KEY = "public-column-version"
 CACHE_SECONDS = 600
-# The public pages: the column, a reply, its print view, its PDF, its versions, the feed.
-PUBLIC_PATH = re.compile(r"^/(?:replies/(?:\d+/(?:print/|pdf/|versions/\d+/)?|feed/))?$")
+# The public pages: the column, a reply, its print view, its PDF, its versions, the feed,
+# search. The search page is kept under the segmenter's dictionary too (see _key).
+PUBLIC_PATH = re.compile(r"^/(?:replies/(?:\d+/(?:print/|pdf/|versions/\d+/)?|feed/)|search/)?$")
 
 
 LOCAL_VERSION_SECONDS = 5
@@ -191,6 +192,11 @@ class PublicPageCacheMiddleware:
         language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
         query = request.META.get("QUERY_STRING", "")
         raw = f"{column_version()}|{language}|{request.path}|{query}"
+        if request.path == "/search/":
+            # What a query finds depends on how it is cut as well as on the column.
+            from proposals.search import dictionary_version
+
+            raw += f"|{dictionary_version()}"
         return "public-page:" + hashlib.sha256(raw.encode()).hexdigest()[:40]
 
     def _from_cache(self, request, cached):

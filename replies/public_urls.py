@@ -6,6 +6,7 @@ from .views import public
 app_name = "public"
 urlpatterns = [
     path("", public.index, name="index"),
+    path("search/", public.search_page, name="search"),
     path("replies/feed/", feeds.latest_replies, name="feed"),
     path("replies/<int:pk>/", public.reply, name="reply"),
     path("replies/<int:pk>/print/", public.reply_print, name="reply_print"),

@@ -53,8 +53,13 @@ def test_every_registered_model_has_a_changelist_and_an_add_page(admin_client):
 def test_every_model_of_the_three_apps_is_registered():
     from django.apps import apps
 
+    # The search entries are derived from the text (manage.py reindex_search rewrites them):
+    # nothing in them to read or change by hand.
+    derived = {"ProposalSearch", "PublicReplySearch"}
     for app_label in ("accounts", "proposals", "replies"):
         for model in apps.get_app_config(app_label).get_models():
+            if model.__name__ in derived:
+                continue
             assert admin.site.is_registered(model), model
 
 

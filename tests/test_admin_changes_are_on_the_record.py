@@ -50,13 +50,21 @@ from proposals.models import (
     ProposalProposer,
     RejectionReason,
     Reminder,
+    SearchWord,
     Session,
     SpreadsheetImport,
     SupervisionNote,
     Term,
 )
 from replies import services as reply_services
-from replies.models import DocNumberSequence, Publication, Receipt, ReplyLetter, ReplyRevision
+from replies.models import (
+    Compendium,
+    DocNumberSequence,
+    Publication,
+    Receipt,
+    ReplyLetter,
+    ReplyRevision,
+)
 
 from .conftest import contact
 
@@ -114,6 +122,8 @@ CONFIG = {
     # (The deadline rules' length and unit are saved through services.change_rule, which
     # needs a reason — the walk posts none, so it meets a refusal — and moves the open
     # deadlines with an event on each proposal: tests/test_deadlines_follow_the_chinese_calendar.)
+    # The search dictionary (proposals/search.py).
+    "proposals.SearchWord": ["word", "note"],
 }
 CONFIG_FIELDS = {(model, field) for model, fields in CONFIG.items() for field in fields}
 
@@ -203,6 +213,7 @@ def build_record(world):
             date=datetime.date(2026, 2, 28), is_working_day=True, note="春节调休"
         ),
         DeadlineRule: DeadlineRule.objects.get(clock="reply"),
+        SearchWord: SearchWord.objects.create(word="明月山", note="地名"),
         Proposal: world.proposal,
         ProposalProposer: world.proposal.proposer_list.get(),
         Assignment: world.lead,
@@ -229,6 +240,13 @@ def build_record(world):
             stage=Reminder.Stage.DUE_SOON,
             due=timezone.localdate(),
             sent_on=timezone.localdate(),
+        ),
+        Compendium: Compendium.objects.create(
+            session=world.session,
+            digest="walk",
+            started_by=world.tiwei,
+            started_at=timezone.now(),
+            heartbeat_at=timezone.now(),
         ),
     }
 
@@ -655,6 +673,7 @@ def test_the_workflow_tables_are_the_ones_the_issue_names():
         "SupervisionNote",
         "Reminder",
         "SpreadsheetImport",
+        "Compendium",
     }
 
 

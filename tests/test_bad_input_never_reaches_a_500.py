@@ -891,6 +891,7 @@ STAFF_UI = [
 # Named URL patterns outside the admin that take no POST form: lists, pages, files, feeds.
 GET_ONLY = {
     "public:index",
+    "public:search",
     "public:feed",
     "public:reply",
     "public:reply_print",

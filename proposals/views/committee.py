@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from core.views import add_refusal_to_form, require
 from core.workflow import Refused
 
-from .. import access, deadlines, exports, services
+from .. import access, deadlines, exports, services, similar
 from ..forms import (
     AssignForm,
     BulkAssignForm,
@@ -113,7 +113,12 @@ def review(request, pk):
     return render(
         request,
         "work/committee/review.html",
-        {"proposal": proposal, "proposer_list": signers, "form": form},
+        {
+            "proposal": proposal,
+            "proposer_list": signers,
+            "form": form,
+            "similar": similar.similar_proposals(proposal),
+        },
     )
 
 
@@ -174,6 +179,7 @@ def assign(request, pk):
             "proposal": proposal,
             "proposer_list": proposal.proposer_list.select_related("proposer").order_by("position"),
             "suggested_units": proposal.suggested_units.all(),
+            "units_by_similar": similar.suggested_units(proposal),
             "form": form,
         },
     )

@@ -15,7 +15,7 @@ from core import pagecache
 from core.paginator import EstimatingPaginator
 from core.views import require
 
-from .. import access, deadlines, exports, hooks
+from .. import access, deadlines, exports, hooks, search
 from ..access import visible_proposals
 from ..filters import ProposalFilter
 from ..models import (
@@ -82,6 +82,26 @@ def filtered_proposals(request):
     return filterset, (filterset.qs if filterset.is_bound else base)
 
 
+def search_words(filterset):
+    """The searched words when the workspace is searched (`q`), else []."""
+    if not filterset.is_bound or not filterset.is_valid():
+        return []
+    return search.query_tokens(filterset.form.cleaned_data.get("q") or "")
+
+
+def highlight_rows(rows, words):
+    """The title with the searched words marked, and an excerpt of the text around them."""
+    texts = {
+        pk: f"{reasons} {suggestions}"
+        for pk, reasons, suggestions in Proposal.objects.filter(pk__in=[r.pk for r in rows])
+        .order_by()
+        .values_list("pk", "reasons", "suggestions")
+    }
+    for row in rows:
+        row.title_marked = search.highlight(row.title, words)
+        row.excerpt = search.excerpt(texts.get(row.pk, ""), words)
+
+
 def may_export(user):
     """Staff download their lists: committee staff and the units' people."""
     return access.is_committee(user) or bool(access.unit_ids(user))
@@ -107,10 +127,12 @@ def workspace(request):
 
 def _workspace_body(request):
     filterset, queryset = filtered_proposals(request)
+    words = search_words(filterset)
+    order = ["-search_rank", "-created_at", "-id"] if words else ["-created_at", "-id"]
     queryset = (
         queryset.select_related("session__term", "category")
         .defer("reasons", "suggestions", "review_comment")
-        .order_by("-created_at", "-id")
+        .order_by(*order)
     )
     page = EstimatingPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     # The lead unit and deadline of the rows shown only, not of every row OFFSET skips.
@@ -129,6 +151,8 @@ def _workspace_body(request):
         awaited = row.reply_due is not None and row.state in (State.ASSIGNED, State.HANDLING)
         row.is_late = awaited and row.reply_due < today
         row.is_due_soon = awaited and today <= row.reply_due <= soon
+    if words:
+        highlight_rows(rows, words)
     page.object_list = rows
     query = request.GET.copy()
     query.pop("page", None)

@@ -9,6 +9,7 @@ from proposals.services import expect_reply
 from proposals.workflow import record_event
 
 from ..models import ReplyLetter
+from ..search import SENT_STATES, letter_changed
 
 State = ReplyLetter.State
 
@@ -153,3 +154,6 @@ def set_state(letter, to_state, **fields):
     for name, value in fields.items():
         setattr(letter, name, value)
     letter.save(update_fields=["state", "updated_at", *fields])
+    if to_state in SENT_STATES:
+        # Sent, published or taken off: the search columns follow (replies/search.py).
+        letter_changed(letter)

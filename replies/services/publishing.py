@@ -29,6 +29,7 @@ from proposals.workflow import unit_people
 
 from ..models import Publication, ReplyLetter, ReplyRevision
 from ..public_cache import public_column_changed
+from ..search import letter_changed
 from .base import (
     State,
     check_expected,
@@ -251,6 +252,7 @@ def correct_typo(letter, actor, reason, title=None, text=None):
     )
     letter.save(update_fields=["updated_at"])
     event(letter, actor, "reply_typo_corrected", comment=reason)
+    letter_changed(letter)
     public_column_changed()
     return letter
 
@@ -365,6 +367,7 @@ def sign_correction(letter, actor):
             letter.body,
             revision.correction_reason,
         )
+    letter_changed(letter)
     # The page shows the letter's salutation and date as well as the public text.
     public_column_changed()
     proposal = letter.assignment.proposal

@@ -24,10 +24,11 @@ from django.views.decorators.http import condition, require_safe
 
 from accounts.models import Unit
 from accounts.notifications import absolute_url
+from proposals import search
 from proposals.models import Category, Session
 
 from .. import public_cache
-from ..models import Publication, ReplyLetter
+from ..models import Publication, PublicReplySearch, ReplyLetter
 from ..pdf import PAGE_QR_CAPTION, page_qr_svg, render_public_pdf
 from ..services import letter_paragraphs
 
@@ -307,3 +308,123 @@ def reply_pdf(request, pk):
     filename = f"{letter.doc_number or f'reply-{letter.pk}'}.pdf"
     response["Content-Disposition"] = content_disposition_header(False, filename)
     return response
+
+
+# --- search -----------------------------------------------------------------------------------
+
+
+class PublicSearchFilter(django_filters.FilterSet):
+    """The words searched (`q`) and the column's filters, on the public letters' search
+    entries (replies/search.py), which hold everything they filter by."""
+
+    q = django_filters.CharFilter(label=_("Search"), method="filter_search", max_length=100)
+    session = django_filters.ModelChoiceFilter(
+        label=_("Session"),
+        queryset=Session.objects.select_related("term"),
+        empty_label=_("All sessions"),
+    )
+    unit = django_filters.ModelChoiceFilter(
+        label=_("Handling unit"),
+        queryset=Unit.objects.filter(is_active=True).exclude(
+            kind__in=[Unit.Kind.COMMITTEE, Unit.Kind.SUPERVISION]
+        ),
+        empty_label=_("All units"),
+    )
+    category = django_filters.ModelChoiceFilter(
+        label=_("Category"),
+        queryset=Category.objects.filter(is_active=True),
+        empty_label=_("All categories"),
+    )
+    year = django_filters.ChoiceFilter(
+        label=_("Year"), method="filter_year", choices=[], empty_label=_("All years")
+    )
+    result_class = django_filters.ChoiceFilter(
+        label=_("Result class"), choices=ReplyLetter.ResultClass.choices, empty_label=_("All")
+    )
+
+    class Meta:
+        model = PublicReplySearch
+        fields = ["q", "session", "unit", "category", "year", "result_class"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["year"].extra["choices"] = [(str(y), str(y)) for y in published_years()]
+
+    def filter_year(self, queryset, name, value):
+        return queryset.filter(published_at__year=int(value))
+
+    def filter_search(self, queryset, name, value):
+        return search.search_entries(queryset, search.query_tokens(value))
+
+
+def search_results(params):
+    """The filter, the words and the matching entries: best match first, then newest."""
+    filterset = PublicSearchFilter(params, queryset=PublicReplySearch.objects.all())
+    words = []
+    if filterset.is_valid():
+        words = search.query_tokens(filterset.form.cleaned_data.get("q") or "")
+    if not words:
+        return filterset, words, PublicReplySearch.objects.none()
+    qs = filterset.qs.only("letter_id", "published_at").order_by(
+        "-search_rank", "-published_at", "-letter_id"
+    )
+    return filterset, words, qs
+
+
+def letters_of(entries):
+    """The public letters of a page of entries, in its order."""
+    ids = [e.letter_id for e in entries]
+    letters = public_letters().select_related("assignment__unit").in_bulk(ids)
+    return [letters[pk] for pk in ids if pk in letters]
+
+
+def marked_rows(rows, words):
+    """For the rows shown: the current publication's title and an excerpt, the words marked."""
+    texts = {
+        pk: (title, text, p_title, number)
+        for pk, title, text, p_title, number in ReplyLetter.objects.filter(
+            pk__in=[r.pk for r in rows]
+        )
+        .order_by()
+        .annotate(t=latest_publication("title"), x=latest_publication("text"))
+        .values_list("pk", "t", "x", "assignment__proposal__title", "assignment__proposal__number")
+    }
+    for row in rows:
+        title, text, p_title, number = texts[row.pk]
+        row.public_title = title
+        row.title_marked = search.highlight(title, words)
+        row.proposal_title_marked = search.highlight(p_title, words)
+        row.proposal_number = number
+        row.excerpt = search.excerpt(text, words)
+        row.excerpt_text = text
+    return rows
+
+
+def search_version(request):
+    return _digest(column_version(request), search.dictionary_version())
+
+
+@require_safe
+@condition(
+    etag_func=lambda request: _digest("search", search_version(request), request.GET.urlencode())
+)
+def search_page(request):
+    """全文检索: the published replies containing every word searched, with the filters."""
+    filterset, words, qs = search_results(request.GET)
+    query = request.GET.copy()
+    query.pop("page", None)
+    paginator = Paginator(qs, PAGE_SIZE)
+    if words:
+        count_key = "public-search-count:" + _digest(search_version(request), query.urlencode())
+        paginator.count = cache.get_or_set(count_key, qs.count, COUNT_CACHE_SECONDS)
+    page = paginator.get_page(request.GET.get("page"))
+    page.object_list = marked_rows(letters_of(page.object_list), words)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "words": words,
+        "searched": bool(request.GET.get("q", "").strip()),
+        "query": query.urlencode(),
+        **site_context(),
+    }
+    return render(request, "public/search.html", context)

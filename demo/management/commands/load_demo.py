@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, Notification, Proposer, Unit, User
 from demo import reference, synthetic
 from demo import seed as demo_seed
+from proposals import search
 from proposals.models import (
     Assignment,
     Category,
@@ -38,6 +39,7 @@ from proposals.models import (
     SupervisionNote,
     Term,
 )
+from replies import search as reply_search
 from replies.models import DocNumberSequence, Publication, Receipt, ReplyLetter, ReplyRevision
 
 DEMO_PASSWORD = "demo-pass-069"
@@ -623,6 +625,15 @@ def load():
         if existing is None:
             build_proposal(ctx, spec)
     load_notifications(ctx)
+    # The rows were written directly, not through the workflow: their search columns now.
+    search.reindex_proposals(
+        Proposal.objects.filter(session=ctx.session).values_list("pk", flat=True)
+    )
+    reply_search.reindex_letters(
+        ReplyLetter.objects.filter(assignment__proposal__session=ctx.session).values_list(
+            "pk", flat=True
+        )
+    )
     return ctx
 
 

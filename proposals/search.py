@@ -1,0 +1,414 @@
+"""Chinese full-text search: segmentation, the search columns, queries, ranking, highlighting.
+
+Text is folded first (full-width → half-width by NFKC, traditional → simplified by zhconv,
+lower case), then cut by jieba in search mode (every dictionary word inside a longer one
+too: 国家级高新区 → 国家 国家级 高新 新区 高新区), with the committee's unit names and the
+words administrators add (`SearchWord`) as a user dictionary. The tokens, joined by spaces,
+are kept in two text columns per searchable row (`search_title`, weighted first, and
+`search_text`); on PostgreSQL a stored generated column `search_vector` (a tsvector with the
+'simple' configuration over them, GIN-indexed) is what queries read, so every write of the
+token columns — a save, COPY, an UPDATE — keeps the vector current.
+
+A query is folded the same way and cut in jieba's precise mode (a subset of what search mode
+gives the text), and every token must match (AND). On SQLite each token is looked for in the
+token columns with LIKE: simpler, enough for a district's hundreds of rows.
+
+The rows: proposals (staff search: title, number, reasons, suggestions, proposer names and the
+sent replies' text; see `proposal_document`) and, in `replies.search`, each public letter's
+published version (public search).
+"""
+
+import functools
+import hashlib
+import re
+import threading
+import unicodedata
+
+import jieba
+import zhconv
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import FloatField, Q, Value
+from django.db.models.expressions import RawSQL
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+jieba.setLogLevel(60)
+
+DICTIONARY_KEY = "search-dictionary-version"
+# Runs of word characters: what jieba cuts one by one (punctuation and spaces end a run).
+CHUNK = re.compile(r"[^\W_]+")
+NUMBER_FORM = re.compile(r"第\s*0*(\d+)\s*号")
+MAX_QUERY_TOKENS = 12
+MAX_QUERY_LENGTH = 100
+
+
+# --- folding and cutting ----------------------------------------------------------------------
+
+
+def fold(text):
+    """Half-width, simplified, lower-case: the form both text and queries are compared in."""
+    if not text:
+        return ""
+    return zhconv.convert(unicodedata.normalize("NFKC", text), "zh-cn").lower()
+
+
+@functools.lru_cache(maxsize=20_000)
+def _fold_char(char):
+    folded = fold(char)
+    return folded if len(folded) == 1 else char
+
+
+def _number(token):
+    # 069 and 69 are one number.
+    return token.lstrip("0") or "0" if token.isdigit() else token
+
+
+@functools.lru_cache(maxsize=200_000)
+def _cut_for_search(chunk):
+    return tuple(_number(t) for t in jieba.cut_for_search(chunk, HMM=False) if t.strip())
+
+
+@functools.lru_cache(maxsize=20_000)
+def _cut(chunk):
+    return tuple(_number(t) for t in jieba.cut(chunk, HMM=False) if t.strip())
+
+
+def tokens(text):
+    """The text's tokens in search mode, in order (repeats kept: they weigh in the ranking)."""
+    ensure_dictionary()
+    out = []
+    for chunk in CHUNK.findall(fold(text)):
+        out.extend(_cut_for_search(chunk))
+    return out
+
+
+def document(*parts):
+    """The token column's value for some texts."""
+    return " ".join(token for part in parts if part for token in tokens(part))
+
+
+def query_tokens(query):
+    """The tokens a query must all match: folded, 第69号 read as 69, cut in precise mode."""
+    ensure_dictionary()
+    folded = NUMBER_FORM.sub(r" \1 ", fold((query or "")[:MAX_QUERY_LENGTH]))
+    seen = []
+    for chunk in CHUNK.findall(folded):
+        for token in _cut(chunk):
+            if token not in seen:
+                seen.append(token)
+    return seen[:MAX_QUERY_TOKENS]
+
+
+# --- the user dictionary ----------------------------------------------------------------------
+
+
+class _Dictionary:
+    lock = threading.Lock()
+    version = None  # the version this process loaded
+    words = frozenset()
+
+
+def dictionary_words():
+    """Unit names and short names, and the words administrators added."""
+    from accounts.models import Unit
+
+    from .models import SearchWord
+
+    words = set()
+    for name, short in Unit.objects.values_list("name", "short_name"):
+        words.update(w for w in (name, short) if w)
+    words.update(SearchWord.objects.values_list("word", flat=True))
+    return {fold(w).strip() for w in words if w and len(w.strip()) > 1}
+
+
+def _apply(words):
+    for word in _Dictionary.words - words:
+        jieba.del_word(word)
+    for word in sorted(words - _Dictionary.words):
+        jieba.add_word(word)
+        jieba.suggest_freq(word, tune=True)
+    _Dictionary.words = frozenset(words)
+    _cut_for_search.cache_clear()
+    _cut.cache_clear()
+
+
+def ensure_dictionary():
+    """Load the user dictionary in this process, again whenever another process changed it.
+
+    The version is kept in the shared cache and set anew by `dictionary_changed`; a missing
+    key (cache cleared) keeps what this process loaded.
+    """
+    wanted = cache.get(DICTIONARY_KEY)
+    if _Dictionary.version is not None and (wanted is None or wanted == _Dictionary.version):
+        return
+    with _Dictionary.lock:
+        jieba.initialize()
+        words = dictionary_words()
+        _apply(words)
+        version = wanted or hashlib.sha256("|".join(sorted(words)).encode()).hexdigest()[:16]
+        _Dictionary.version = version
+        if wanted is None:
+            cache.set(DICTIONARY_KEY, version, None)
+
+
+def dictionary_changed():
+    """A unit name or a search word changed: every process reloads before it cuts again.
+
+    The text already indexed keeps its tokens until `manage.py reindex_search` runs.
+    """
+    import uuid
+
+    cache.set(DICTIONARY_KEY, uuid.uuid4().hex[:16], None)
+
+
+def dictionary_version():
+    ensure_dictionary()
+    return _Dictionary.version
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+
+def is_postgresql(using=None):
+    from django.db import connections
+
+    return (connections[using] if using else connection).vendor == "postgresql"
+
+
+def _lexeme(word):
+    return "'" + word.replace("'", "''").replace("\\", "") + "'"
+
+
+def _alternatives(word):
+    """A query word, or the smaller words jieba finds inside it, all present.
+
+    The text was cut in context: 食品安全监管 is 食品 / 安全监管 (search mode adds 安全 and
+    监管), so the query's 食品安全 is not among its tokens, but 食品 and 安全 are.
+    """
+    parts = [p for p in _cut_for_search(word) if p != word] if len(word) > 2 else []
+    if not parts:
+        return _lexeme(word)
+    return f"({_lexeme(word)} | ({' & '.join(_lexeme(p) for p in parts)}))"
+
+
+def tsquery(words, operator="&"):
+    """A to_tsquery string: every word (`&`) or any word (`|`)."""
+    if operator == "|":
+        return " | ".join(_lexeme(w) for w in words)
+    return " & ".join(_alternatives(w) for w in words)
+
+
+def _like_word(word, prefix=""):
+    def has(w):
+        return Q(**{f"{prefix}search_title__contains": w}) | Q(
+            **{f"{prefix}search_text__contains": w}
+        )
+
+    parts = [p for p in _cut_for_search(word) if p != word] if len(word) > 2 else []
+    condition = has(word)
+    if parts:
+        every = Q()
+        for part in parts:
+            every &= has(part)
+        condition |= every
+    return condition
+
+
+def _rank_sql(table, words):
+    # The title's share of the query words: titles holding them first.
+    return f"ts_rank({table}.title_vector, to_tsquery('simple', %s))", [tsquery(words, "|")]
+
+
+def search_entries(entries, words, rank=True):
+    """Search entries (ProposalSearch, PublicReplySearch) holding every word, with
+    `search_rank` when `rank`."""
+    if not words:
+        return entries.none()
+    if is_postgresql(entries.db):
+        table = f'"{entries.model._meta.db_table}"'
+        entries = entries.extra(
+            where=[f"{table}.search_vector @@ to_tsquery('simple', %s)"], params=[tsquery(words)]
+        )
+        if rank:
+            sql, params = _rank_sql(table, words)
+            entries = entries.annotate(search_rank=RawSQL(sql, params, output_field=FloatField()))
+        return entries
+    for word in words:
+        entries = entries.filter(_like_word(word))
+    if rank:
+        entries = entries.annotate(search_rank=_like_rank(words, ""))
+    return entries
+
+
+def _like_rank(words, prefix):
+    from django.db.models import Case, IntegerField, When
+
+    score = Value(0)
+    for word in words:
+        score = score + Case(
+            When(**{f"{prefix}search_title__contains": word}, then=1),
+            default=0,
+            output_field=IntegerField(),
+        )
+    return score * 1.0 + Value(0.0, output_field=FloatField())
+
+
+def search(queryset, query, rank=True):
+    """The proposals of `queryset` whose search entry holds every query token, with
+    `search_rank` (higher first) when `rank`. An empty or unsearchable query matches nothing.
+    """
+    from .models import ProposalSearch
+
+    words = query_tokens(query)
+    if not words:
+        return queryset.none()
+    if is_postgresql(queryset.db):
+        # Raw: Django would alias the table inside the subquery, and the condition names it.
+        table = ProposalSearch._meta.db_table
+        queryset = queryset.filter(
+            pk__in=RawSQL(
+                f"SELECT proposal_id FROM {table} WHERE search_vector @@ to_tsquery('simple', %s)",
+                [tsquery(words)],
+            )
+        )
+        if rank:
+            outer = f'"{queryset.model._meta.db_table}"."id"'
+            sql, params = _rank_sql("s", words)
+            queryset = queryset.annotate(
+                search_rank=RawSQL(
+                    f"(SELECT {sql} FROM {table} s WHERE s.proposal_id = {outer})",
+                    params,
+                    output_field=FloatField(),
+                )
+            )
+        return queryset
+    for word in words:
+        queryset = queryset.filter(_like_word(word, "search_entry__"))
+    if rank:
+        queryset = queryset.annotate(search_rank=_like_rank(words, "search_entry__"))
+    return queryset
+
+
+# --- highlighting -----------------------------------------------------------------------------
+
+
+def _folded_with_map(text):
+    # Character by character, so that positions in the folded text are positions in the text.
+    return "".join(_fold_char(c) for c in text)
+
+
+def _spans(folded, words):
+    spans = []
+    for word in sorted(set(words), key=len, reverse=True):
+        start = folded.find(word)
+        while start != -1:
+            spans.append((start, start + len(word)))
+            start = folded.find(word, start + len(word))
+    spans.sort()
+    merged = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _marked(text, spans, offset=0, end=None):
+    end = len(text) if end is None else end
+    out, pos = [], offset
+    for start, stop in spans:
+        if stop <= offset or start >= end:
+            continue
+        start, stop = max(start, offset), min(stop, end)
+        out.append(escape(text[pos:start]))
+        out.append(f"<mark>{escape(text[start:stop])}</mark>")
+        pos = stop
+    out.append(escape(text[pos:end]))
+    return "".join(out)
+
+
+def highlight(text, words):
+    """The text, escaped, with the query's words marked."""
+    text = text or ""
+    words = [w for w in words if w]
+    return mark_safe(_marked(text, _spans(_folded_with_map(text), words)))
+
+
+def excerpt(text, words, length=120):
+    """About `length` characters of the text around the first match, escaped and marked."""
+    text = re.sub(r"\s+", " ", text or "").strip()
+    words = [w for w in words if w]
+    spans = _spans(_folded_with_map(text), words)
+    if not spans:
+        return mark_safe(escape(text[:length]) + ("…" if len(text) > length else ""))
+    start = max(0, spans[0][0] - length // 4)
+    end = min(len(text), start + length)
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    return mark_safe(prefix + _marked(text, spans, start, end) + suffix)
+
+
+# --- proposals' search columns ----------------------------------------------------------------
+
+PROPOSAL_SOURCES = frozenset({"title", "reasons", "suggestions", "number", "session"})
+
+
+def number_forms(number):
+    return f"{number} 第{number}号" if number else ""
+
+
+def proposal_documents(proposal_ids):
+    """{proposal id: its search entry's values}, from the rows as they are in the database."""
+    from . import hooks
+    from .models import Proposal, ProposalProposer
+
+    proposal_ids = list(proposal_ids)
+    names = {}
+    for pid, name in (
+        ProposalProposer.objects.filter(proposal_id__in=proposal_ids)
+        .order_by("proposal_id", "position")
+        .values_list("proposal_id", "proposer__name")
+    ):
+        names.setdefault(pid, []).append(name)
+    extra = {}
+    for texts in hooks.call("search_texts", proposal_ids):
+        for pid, more in texts.items():
+            extra.setdefault(pid, []).extend(more)
+    docs = {}
+    for pid, session_id, title, number, reasons, suggestions in Proposal.objects.filter(
+        pk__in=proposal_ids
+    ).values_list("pk", "session_id", "title", "number", "reasons", "suggestions"):
+        docs[pid] = {
+            "session_id": session_id,
+            "search_title": document(number_forms(number), title),
+            "search_text": document(
+                " ".join(names.get(pid, [])), reasons, suggestions, *extra.get(pid, [])
+            ),
+        }
+    return docs
+
+
+def write_entries(model, key, docs):
+    """Upsert the search entries {key value: values, or None for no entry} in one statement
+    (and delete those that are None in another)."""
+    gone = [pk for pk, values in docs.items() if values is None]
+    if gone:
+        model.objects.filter(pk__in=gone).delete()
+    rows = [model(**{f"{key}_id": pk}, **values) for pk, values in docs.items() if values]
+    if rows:
+        fields = list(next(v for v in docs.values() if v))
+        model.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=[key],
+            update_fields=[f.removesuffix("_id") for f in fields],
+        )
+
+
+def reindex_proposals(proposal_ids):
+    """Write the search entries of these proposals."""
+    from .models import ProposalSearch
+
+    write_entries(ProposalSearch, "proposal", proposal_documents(proposal_ids))

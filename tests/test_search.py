@@ -1,0 +1,244 @@
+"""Search: Chinese segmented, folded, in the public column and the staff workspace."""
+
+from io import StringIO
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+
+from accounts.models import Proposer, User
+from proposals import search
+from proposals.models import Proposal, ProposalSearch, SearchWord
+from replies import services
+from replies.models import PublicReplySearch, ReplyLetter
+
+TITLE_069 = "关于加快创建国家级高新区的建议"
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+
+
+@pytest.fixture
+def demo(db):
+    call_command("load_demo", "--force", stdout=StringIO())
+
+
+@pytest.fixture
+def tiwei(demo):
+    return User.objects.get(username="tiwei")
+
+
+def letter_069():
+    return ReplyLetter.objects.get(assignment__proposal__number=69, round=1)
+
+
+@pytest.fixture
+def published(demo, tiwei):
+    letter = letter_069()
+    if letter.state != ReplyLetter.State.PUBLISHED:
+        services.publish(letter, tiwei)
+    return letter_069()
+
+
+# --- folding and cutting ----------------------------------------------------------------------
+
+
+def test_full_width_and_traditional_are_folded():
+    assert search.fold("高新區 ＡＢＣ１２３") == "高新区 abc123"
+    assert search.query_tokens("高新區") == search.query_tokens("高新区")
+    assert search.query_tokens("第69号") == ["69"] == search.query_tokens("069")
+
+
+@pytest.mark.django_db
+def test_text_is_cut_in_search_mode():
+    tokens = search.tokens(TITLE_069)
+    for word in ["创建", "国家级", "高新", "高新区", "新区"]:
+        assert word in tokens
+
+
+@pytest.mark.django_db
+def test_unit_names_and_admin_words_are_kept_whole():
+    SearchWord.objects.create(word="明月山绿色发展示范带")
+    assert "明月山绿色发展示范带" in search.tokens("推进明月山绿色发展示范带建设")
+    SearchWord.objects.all().delete()
+    assert "明月山绿色发展示范带" not in search.tokens("推进明月山绿色发展示范带建设")
+
+
+def test_highlighting_marks_the_words_and_escapes_the_rest():
+    marked = search.highlight("<b>关于加快创建国家级高新區的建议", ["高新区", "创建"])
+    assert marked == ("&lt;b&gt;关于加快<mark>创建</mark>国家级<mark>高新區</mark>的建议")
+    excerpt = search.excerpt("甲" * 200 + "养老服务" + "乙" * 200, ["养老"])
+    assert "<mark>养老</mark>" in excerpt and excerpt.startswith("…") and len(excerpt) < 160
+
+
+# --- staff search -----------------------------------------------------------------------------
+
+
+def staff_titles(client, user, q, **filters):
+    client.force_login(user)
+    response = client.get("/work/", {"q": q, **filters})
+    assert response.status_code == 200
+    return [p.title for p in response.context["page"]]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["高新区 创建", "创建 高新区", "高新", "高新區", "国家级", "０６９", "069", "第69号", "张华"],
+)
+def test_staff_find_069_by_words_number_and_proposer(client, tiwei, query):
+    assert TITLE_069 in staff_titles(client, tiwei, query)
+
+
+def test_staff_search_ranks_the_title_first_and_highlights(client, tiwei):
+    client.force_login(tiwei)
+    response = client.get("/work/", {"q": "高新区"})
+    rows = list(response.context["page"])
+    assert rows[0].title in (TITLE_069, "关于支持梁平高新区建设的建议")
+    assert "<mark>高新区</mark>" in response.content.decode()
+
+
+def test_two_character_words_work(client, tiwei):
+    session = Proposal.objects.get(number=69, session__is_current=True).session
+    Proposal.objects.create(
+        session=session, title="关于发展居家社区养老服务的建议", state=Proposal.State.SUBMITTED
+    )
+    assert staff_titles(client, tiwei, "养老") == ["关于发展居家社区养老服务的建议"]
+    assert staff_titles(client, tiwei, "養老") == ["关于发展居家社区养老服务的建议"]
+
+
+def test_every_word_must_match(client, tiwei):
+    assert staff_titles(client, tiwei, "高新区 养老") == []
+
+
+def test_staff_search_combines_with_the_filters(client, tiwei, demo):
+    other = Proposal.objects.exclude(session__is_current=True).first()
+    session = Proposal.objects.get(number=69, session__is_current=True).session_id
+    assert TITLE_069 in staff_titles(client, tiwei, "高新区", session=session)
+    if other is not None:
+        assert TITLE_069 not in staff_titles(client, tiwei, "高新区", session=other.session_id)
+
+
+def test_staff_search_reads_sent_reply_text(client, published, tiwei):
+    # Words only in the 069 reply's text, not in the proposal.
+    proposal = published.assignment.proposal
+    word = next(
+        w
+        for w in search.tokens(published.body)
+        if len(w) > 2 and w not in f"{proposal.title}{proposal.reasons}{proposal.suggestions}"
+    )
+    assert TITLE_069 in staff_titles(client, tiwei, word)
+
+
+def test_a_proposer_finds_only_what_they_may_see(client, demo):
+    zhanghua = User.objects.get(username="zhanghua")
+    titles = staff_titles(client, zhanghua, "建议")
+    visible = Proposal.objects.filter(proposers__user=zhanghua).values_list("title", flat=True)
+    assert set(titles) <= set(visible)
+
+
+def test_the_search_entry_follows_every_save(tiwei):
+    proposal = Proposal.objects.get(number=69, session__is_current=True)
+    proposal.title = "关于发展智慧养老产业的建议"
+    proposal.save()
+    entry = ProposalSearch.objects.get(proposal=proposal)
+    assert "养老" in entry.search_title.split()
+    proposer = Proposer.objects.create(name="欧阳明")
+    proposal.proposer_list.create(proposer=proposer, position=5)
+    assert "欧阳" in ProposalSearch.objects.get(proposal=proposal).search_text
+
+
+# --- public search ----------------------------------------------------------------------------
+
+
+def public_results(client, q, **filters):
+    response = client.get("/search/", {"q": q, **filters})
+    assert response.status_code == 200
+    return response, [row.pk for row in response.context["page"]]
+
+
+def test_the_column_has_a_search_box(client, demo):
+    page = client.get("/").content.decode()
+    assert 'action="/search/"' in page and 'name="q"' in page
+
+
+def test_a_visitor_finds_069_with_words_in_another_order(client, published):
+    for query in ["高新区 创建", "创建高新区", "高新區", "高新"]:
+        response, ids = public_results(client, query)
+        assert published.pk in ids, query
+    body = response.content.decode()
+    assert f'href="/replies/{published.pk}/"' in body
+    assert "<mark>高新</mark>" in body
+
+
+def test_only_published_text_is_searched(client, demo, tiwei):
+    letter = letter_069()
+    if letter.state == ReplyLetter.State.PUBLISHED:
+        services.unpublish(letter, tiwei, "数据待核实")
+    _response, ids = public_results(client, "高新区 创建")
+    assert letter.pk not in ids
+    assert not PublicReplySearch.objects.filter(letter=letter).exists()
+
+
+def test_public_filters_combine_with_the_query(client, published):
+    proposal = published.assignment.proposal
+    _r, ids = public_results(client, "高新区", category=proposal.category_id)
+    assert published.pk in ids
+    _r, ids = public_results(
+        client, "高新区", result_class="D" if published.result_class != "D" else "C"
+    )
+    assert published.pk not in ids
+    _r, ids = public_results(client, "高新区", year=str(published.published_at.year))
+    assert published.pk in ids
+
+
+def test_public_search_count_is_the_number_of_matches(client, published):
+    response, ids = public_results(client, "高新区 创建")
+    assert response.context["page"].paginator.count == len(ids) == 1
+
+
+def test_the_cached_search_page_follows_the_column(client, published, tiwei):
+    _r, ids = public_results(client, "高新区 创建")
+    assert ids == [published.pk]
+    # The same URL again, after the reply was taken off: not the cached page.
+    services.unpublish(letter_069(), tiwei, "数据待核实")
+    response = client.get("/search/", {"q": "高新区 创建"})
+    assert f'href="/replies/{published.pk}/"' not in response.content.decode()
+
+
+def test_a_typo_correction_is_what_is_searched(client, published, tiwei):
+    pub = published.publications.get(ended_at__isnull=True)
+    text = pub.text.replace("高新区", "高新園区", 1) if "高新区" in pub.text else None
+    if text is None:
+        pytest.skip("the demo text has no 高新区")
+    services.correct_typo(published, tiwei, "笔误", title=pub.title, text=text)
+    entry = PublicReplySearch.objects.get(letter=published)
+    assert "园区" in entry.search_text.split()
+
+
+def test_a_bad_query_is_no_error(client, demo):
+    for q in ["", "   ", "'\"&|!<>", "x" * 500, "\u3000"]:
+        assert client.get("/search/", {"q": q}).status_code in (200,)
+
+
+# --- backfill ---------------------------------------------------------------------------------
+
+
+def test_reindex_search_writes_every_entry(demo, published):
+    ProposalSearch.objects.all().delete()
+    PublicReplySearch.objects.all().delete()
+    call_command("reindex_search", stdout=StringIO())
+    assert ProposalSearch.objects.count() == Proposal.objects.count()
+    assert set(PublicReplySearch.objects.values_list("letter_id", flat=True)) == set(
+        ReplyLetter.objects.filter(is_public=True)
+        .exclude(disclosure="none")
+        .values_list("pk", flat=True)
+    )
+
+
+def test_generated_data_gets_its_search_entries(db):
+    call_command("generate_data", "--proposals", "30", stdout=StringIO())
+    assert ProposalSearch.objects.count() == Proposal.objects.count()
+    public = ReplyLetter.objects.filter(is_public=True).exclude(disclosure="none")
+    assert PublicReplySearch.objects.count() == public.count()
