@@ -37,6 +37,34 @@ def notify(recipients, verb, message, url="", subject=None):
     return rows
 
 
+def notify_many(messages):
+    """`notify` for many messages at once, e.g. a batch of proposals accepted together:
+    `messages` are (recipients, verb, message, url); one insert for all their rows."""
+    rows = []
+    mails = []
+    for recipients, verb, message, url in messages:
+        if url and message.rstrip().endswith(("：", ":")):
+            message = f"{message.rstrip()} {absolute_url(url)}"
+        seen = set()
+        for user in recipients:
+            if user is None or not user.is_active or user.pk in seen:
+                continue
+            seen.add(user.pk)
+            rows.append(Notification(recipient=user, verb=verb, message=message, url=url))
+            if user.email:
+                absolute = absolute_url(url)
+                body = (
+                    message
+                    if not absolute or message.endswith(absolute)
+                    else f"{message}\n\n{absolute}"
+                )
+                mails.append(([user.email], header_safe(message), body))
+    Notification.objects.bulk_create(rows)
+    if mails:
+        transaction.on_commit(lambda: [_send_email(*mail) for mail in mails])
+    return rows
+
+
 def notify_contact(email="", phone="", message="", url="", subject=None):
     """Reach someone who may have no login (a proposer): by email and by SMS."""
     absolute = absolute_url(url)

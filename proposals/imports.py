@@ -3,9 +3,9 @@
 `read_proposals` turns the file into a `Preview`: every row as it will be saved, its
 proposers, category and units matched to the records, and every problem next to its row
 and column. `import_proposals` reads the file again and, only if nothing is wrong, saves
-every row in one transaction the way a paper proposal is registered (a draft with its
-proposers, then `services.submit`, and `services.accept` if the committee numbers them
-at once), each with its audit events.
+every row in one transaction through `services.register_paper_proposals`: the steps of a
+paper proposal registered by hand (created, submitted, and accepted if the committee
+numbers them at once), done for a batch of rows at a time, each row with its audit events.
 """
 
 import datetime
@@ -25,7 +25,7 @@ from core.forms import date_window, validate_single_line
 from core.workflow import Refused
 
 from . import access, services
-from .forms import TEXT_MAX, RegisterForm, proposal_kind
+from .forms import TEXT_MAX, proposal_kind
 from .models import Category, Proposal, ProposalProposer
 from .spreadsheets import column_letter, is_formula, open_sheet, sheet_rows
 
@@ -413,26 +413,6 @@ def _validate_row(row, raw, matcher, session, period, preview):
     row.consent, row.no_publish_reason = consent, reason
 
 
-def registration_form(row, session, period):
-    """The row as a paper proposal's registration form: the same validation and saving."""
-    return RegisterForm(
-        {
-            "first_proposer": row.first_proposer.pk,
-            "cosigners": [p.pk for p in row.cosigners],
-            "title": row.raw.get("title", ""),
-            "reasons": row.raw.get("reasons", ""),
-            "suggestions": row.raw.get("suggestions", ""),
-            "category": row.category.pk if row.category else "",
-            "suggested_units": [u.pk for u in row.units],
-            "consent_to_publish": row.consent,
-            "no_publish_reason": row.no_publish_reason,
-            "period": period,
-            "session": session.pk,
-        },
-        submitting=True,
-    )
-
-
 def _match_proposer(row, key, name, matcher, preview):
     found = matcher.proposers.get(name, [])
     if not found:
@@ -462,14 +442,13 @@ def _consent(text):
 
 # --- saving -------------------------------------------------------------------------------------
 
-PROGRESS_EVERY = 25
-
 
 def import_proposals(data, actor, *, session, period, accept_at_once, file_name="", progress=None):
     """Save every row of a clean file in one transaction; Refused if anything is wrong.
 
-    `progress(done, total)` is called as rows are saved (for the page that shows it).
-    Returns the proposals, in row order.
+    The rows go through `services.register_paper_proposals`, in batches, each with the
+    audit trail of a paper proposal registered by hand. `progress(done, total)` is called
+    after each batch (for the page that shows it). Returns the proposals, in row order.
     """
     if not access.is_committee(actor):
         raise Refused(_("Only committee staff can do this."))
@@ -479,35 +458,32 @@ def import_proposals(data, actor, *, session, period, accept_at_once, file_name=
             _("The file has %(count)d problems; nothing was imported.")
             % {"count": preview.problem_count}
         )
-    total = len(preview.rows)
-    saved = []
+    items = [
+        services.PaperProposal(
+            first_proposer=row.first_proposer,
+            cosigners=row.cosigners,
+            title=row.raw.get("title", ""),
+            reasons=row.raw.get("reasons", ""),
+            suggestions=row.raw.get("suggestions", ""),
+            kind=row.kind,
+            category=row.category,
+            units=row.units,
+            consent_to_publish=row.consent,
+            no_publish_reason=row.no_publish_reason,
+            submitted_at=row.submitted_at,
+            source=_("%(file)s, row %(row)d") % {"file": file_name, "row": row.number},
+        )
+        for row in preview.rows
+    ]
     with transaction.atomic():
-        for done, row in enumerate(preview.rows, 1):
-            form = registration_form(row, session, period)
-            if not form.is_valid():
-                raise Refused(
-                    _("Row %(row)d: %(errors)s")
-                    % {
-                        "row": row.number,
-                        "errors": " ".join(m for ms in form.errors.values() for m in ms),
-                    }
-                )
-            proposal = form.save_draft(actor)
-            services.record_event(
-                proposal,
-                actor,
-                "imported",
-                comment=_("%(file)s, row %(row)d") % {"file": file_name, "row": row.number},
-            )
-            proposal = services.submit(
-                proposal, actor, submitted_at=row.submitted_at, tell_committee=False
-            )
-            if accept_at_once:
-                proposal = services.accept(proposal, actor)
-            saved.append(proposal)
-            if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
-                progress(done, total)
-    return saved
+        return services.register_paper_proposals(
+            items,
+            actor,
+            session=session,
+            period=period,
+            accept_at_once=accept_at_once,
+            progress=progress,
+        )
 
 
 UPLOAD_HELP = gettext_lazy(
