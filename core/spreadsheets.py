@@ -90,31 +90,49 @@ def merged_ranges(archive, sheet_path):
     ]
 
 
-def open_sheet(data):
-    """The first worksheet of an uploaded workbook, read-only, with formulas left as formulas.
-
-    Returns (workbook, sheet); the caller closes the workbook. Refused for a malformed file.
-    """
+def open_book(data):
+    """An uploaded workbook after the container checks, read-only, formulas left as
+    formulas. Returns (workbook, archive); the caller closes the workbook and checks each
+    sheet it reads with `check_merges`. Refused for a malformed file."""
     archive = check_container(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-        sheet = book.worksheets[0]
     except Exception:  # noqa: BLE001 — any parser error means the same to the user
         raise Refused(_("The file could not be read as an Excel workbook.")) from None
+    if not book.worksheets:
+        book.close()
+        raise Refused(_("The file could not be read as an Excel workbook."))
+    return book, archive
+
+
+def check_merges(archive, sheet):
+    """Refuse a sheet with merged cells: one value a cell, and a header of plain columns."""
     merges = merged_ranges(archive, getattr(sheet, "_worksheet_path", "xl/worksheets/sheet1.xml"))
     header_merges = [f"{first}:{last}" for first, last, row in merges if row == 1]
     if header_merges:
-        book.close()
         raise Refused(
             _("The header row has merged cells (%(cells)s). Please unmerge them.")
             % {"cells": "、".join(header_merges)}
         )
     if merges:
-        book.close()
         raise Refused(
             _("The sheet has merged cells (%(cells)s). Please unmerge them: one value a cell.")
             % {"cells": "、".join(f"{first}:{last}" for first, last, _row in merges[:5])}
         )
+
+
+def open_sheet(data):
+    """The first worksheet of an uploaded workbook, read-only, with formulas left as formulas.
+
+    Returns (workbook, sheet); the caller closes the workbook. Refused for a malformed file.
+    """
+    book, archive = open_book(data)
+    sheet = book.worksheets[0]
+    try:
+        check_merges(archive, sheet)
+    except Refused:
+        book.close()
+        raise
     return book, sheet
 
 
@@ -152,6 +170,56 @@ def sheet_rows(sheet):
                 % {"count": MAX_ROWS}
             )
         yield number, cells[:MAX_COLUMNS]
+
+
+def cell_value(cell):
+    """The cell's value as an import reads it: text, or a date for a date cell."""
+    value = cell.value
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_header(cells, columns):
+    """{key: column index} from a header row of `columns` ((key, header) pairs); problems
+    as a list of messages. A header may carry a note after it: "姓名*", "手机（选填）"."""
+    problems = []
+    positions = {}
+    by_header = {header: key for key, header in columns}
+    for index, cell in enumerate(cells):
+        text = cell_value(cell)
+        if text == "":
+            continue
+        if is_formula(cell):
+            problems.append(
+                _("Cell %(cell)s of the header row is a formula.") % {"cell": cell.coordinate}
+            )
+            continue
+        name = re.sub(r"[\s*＊（(].*$", "", str(text)).strip() or str(text)
+        key = by_header.get(name)
+        if key is None:
+            problems.append(
+                _("Unknown column “%(header)s” in %(cell)s. Please use the template's columns.")
+                % {"header": text, "cell": column_letter(index + 1)}
+            )
+        elif key in positions:
+            problems.append(_("The column “%(header)s” appears twice.") % {"header": name})
+        else:
+            positions[key] = index
+    missing = [header for key, header in columns if key not in positions]
+    if missing:
+        problems.append(
+            _("The header row lacks the columns: %(columns)s.") % {"columns": "、".join(missing)}
+        )
+    return positions, problems
 
 
 def column_letter(index):

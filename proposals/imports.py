@@ -21,13 +21,14 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from accounts.models import Proposer, Unit
+from core import spreadsheets
 from core.forms import date_window, validate_single_line
+from core.spreadsheets import cell_value, column_letter, is_formula, open_sheet, sheet_rows
 from core.workflow import Refused
 
 from . import access, services
 from .forms import TEXT_MAX, proposal_kind
 from .models import Category, Proposal, ProposalProposer
-from .spreadsheets import column_letter, is_formula, open_sheet, sheet_rows
 
 # The committee's columns, in the template's order: (key, header as printed on the sheet).
 # The headers are the committee's own words; they are data, not interface text.
@@ -166,53 +167,9 @@ class Matcher:
         )
 
 
-def cell_value(cell):
-    """The cell's value as the importer reads it: text, or a date for a date cell."""
-    value = cell.value
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def read_header(cells):
     """{key: column index} from the header row; problems as a list of messages."""
-    problems = []
-    positions = {}
-    by_header = {header: key for key, header in COLUMNS}
-    for index, cell in enumerate(cells):
-        text = cell_value(cell)
-        if text == "":
-            continue
-        if is_formula(cell):
-            problems.append(
-                _("Cell %(cell)s of the header row is a formula.") % {"cell": cell.coordinate}
-            )
-            continue
-        name = re.sub(r"[\s*＊（(].*$", "", str(text)).strip() or str(text)
-        key = by_header.get(name)
-        if key is None:
-            problems.append(
-                _("Unknown column “%(header)s” in %(cell)s. Please use the template's columns.")
-                % {"header": text, "cell": column_letter(index + 1)}
-            )
-        elif key in positions:
-            problems.append(_("The column “%(header)s” appears twice.") % {"header": name})
-        else:
-            positions[key] = index
-    missing = [HEADERS[key] for key, _header in COLUMNS if key not in positions]
-    if missing:
-        problems.append(
-            _("The header row lacks the columns: %(columns)s.") % {"columns": "、".join(missing)}
-        )
-    return positions, problems
+    return spreadsheets.read_header(cells, COLUMNS)
 
 
 def parse_date(value):
