@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import roster_views, views
 from .forms import LoginForm
 
 urlpatterns = [
@@ -13,4 +13,10 @@ urlpatterns = [
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<int:pk>/", views.open_notification, name="open_notification"),
     path("notifications/read/", views.mark_all_read, name="mark_all_read"),
+    # The one-time link of an account the roster import created (accounts/roster_views.py).
+    path(
+        "activate/<uidb64>/<token>/",
+        roster_views.ActivateView.as_view(),
+        name="activate",
+    ),
 ]

@@ -188,7 +188,7 @@ def cell_value(cell):
     return str(value).strip()
 
 
-def read_header(cells, columns):
+def read_header(cells, columns, optional=()):
     """{key: column index} from a header row of `columns` ((key, header) pairs); problems
     as a list of messages. A header may carry a note after it: "姓名*", "手机（选填）"."""
     problems = []
@@ -214,7 +214,7 @@ def read_header(cells, columns):
             problems.append(_("The column “%(header)s” appears twice.") % {"header": name})
         else:
             positions[key] = index
-    missing = [header for key, header in columns if key not in positions]
+    missing = [header for key, header in columns if key not in positions and key not in optional]
     if missing:
         problems.append(
             _("The header row lacks the columns: %(columns)s.") % {"columns": "、".join(missing)}
