@@ -99,9 +99,17 @@ class MembershipAdmin(ModelAdmin):
 @admin.register(Proposer)
 class ProposerAdmin(ModelAdmin):
     # Phone and address are private to the public, not to administrators.
-    list_display = ["name", "kind", "sector", "party", "user", "phone", "is_active"]
+    list_display = ["name", "number", "kind", "sector", "party", "user", "phone", "is_active"]
     list_filter = ["kind", "is_active"]
-    search_fields = ["name", "sector", "party", "phone", "user__username", "user__full_name"]
+    search_fields = [
+        "name",
+        "number",
+        "sector",
+        "party",
+        "phone",
+        "user__username",
+        "user__full_name",
+    ]
     autocomplete_fields = ["user"]
     list_select_related = ["user"]
 
