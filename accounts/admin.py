@@ -6,7 +6,7 @@ from django.utils.translation import ngettext
 from core.admin import ModelAdmin, SafeActionsMixin
 from core.paginator import EstimatingPaginator
 
-from .models import Membership, Notification, Proposer, Unit, User
+from .models import Membership, Notification, Proposer, RosterImport, Unit, User
 
 admin.site.site_header = _("Proposal handling administration")
 admin.site.site_title = _("Proposal handling")
@@ -137,3 +137,24 @@ class NotificationAdmin(ModelAdmin):
 
     show_full_result_count = False
     paginator = EstimatingPaginator
+
+
+@admin.register(RosterImport)
+class RosterImportAdmin(ModelAdmin):
+    """Roster uploads and what they did; read-only (the import is in the staff UI, each
+    record's own history names the file and row that created or changed it)."""
+
+    list_display = ["file_name", "status", "created_by", "created_at", "imported_at", "counts"]
+    list_filter = ["status"]
+    exclude = ["data", "token", "created_accounts"]
+    readonly_fields = ["file_name", "status", "created_by", "created_at", "imported_at", "counts"]
+    list_select_related = ["created_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
