@@ -162,6 +162,17 @@ class Row:
     def row_errors(self):
         return self.errors.get("", [])
 
+    @property
+    def changes_shown(self):
+        """The changed fields by the sheet's own headers, for the preview."""
+        headers = dict(SHEET_BY_KEY[self.sheet].columns)
+        headers.update(CHANGE_LABELS)
+        return [headers.get(name, name) for name in self.changes]
+
+
+# Changes that are not one column's: a person put in one more unit, a unit in use again.
+CHANGE_LABELS = {"membership": "所在单位、角色", "is_active": "重新启用"}
+
 
 @dataclass
 class SheetPreview:

@@ -219,6 +219,8 @@ def test_reimporting_an_updated_roster_updates_and_never_duplicates(staff, world
     assert preview.ok
     actions = {(r.sheet, r.number): (r.action, r.changes) for r in preview.rows}
     assert actions[("members", 2)] == ("update", ["workplace", "phone"])
+    page = _page.content.decode()
+    assert "changed：工作单位及职务、手机" in page
     assert actions[("members", 3)] == ("same", [])
     assert actions[("units", 2)] == ("update", ["short_name"])
     assert actions[("people", 3)] == ("update", ["title"])
