@@ -7,7 +7,7 @@ from core.admin import ModelAdmin, SafeActionsMixin
 from core.paginator import EstimatingPaginator
 
 from . import outbox
-from .models import Membership, Notification, OutboxMessage, Proposer, Unit, User
+from .models import Membership, Notification, OutboxMessage, Proposer, RosterImport, Unit, User
 
 admin.site.site_header = _("Proposal handling administration")
 admin.site.site_title = _("Proposal handling")
@@ -100,9 +100,17 @@ class MembershipAdmin(ModelAdmin):
 @admin.register(Proposer)
 class ProposerAdmin(ModelAdmin):
     # Phone and address are private to the public, not to administrators.
-    list_display = ["name", "kind", "sector", "party", "user", "phone", "is_active"]
+    list_display = ["name", "number", "kind", "sector", "party", "user", "phone", "is_active"]
     list_filter = ["kind", "is_active"]
-    search_fields = ["name", "sector", "party", "phone", "user__username", "user__full_name"]
+    search_fields = [
+        "name",
+        "number",
+        "sector",
+        "party",
+        "phone",
+        "user__username",
+        "user__full_name",
+    ]
     autocomplete_fields = ["user"]
     list_select_related = ["user"]
 
@@ -194,3 +202,24 @@ class OutboxMessageAdmin(ModelAdmin):
             )
             % {"count": count},
         )
+
+
+@admin.register(RosterImport)
+class RosterImportAdmin(ModelAdmin):
+    """Roster uploads and what they did; read-only (the import is in the staff UI, each
+    record's own history names the file and row that created or changed it)."""
+
+    list_display = ["file_name", "status", "created_by", "created_at", "imported_at", "counts"]
+    list_filter = ["status"]
+    exclude = ["data", "token", "created_accounts"]
+    readonly_fields = ["file_name", "status", "created_by", "created_at", "imported_at", "counts"]
+    list_select_related = ["created_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -121,6 +121,14 @@ class Proposer(models.Model):
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.MEMBER)
     name = models.CharField(_("name"), max_length=100)
+    # The committee's own number of a member (委员编号): what a re-imported roster is
+    # matched by, whatever else about the member changed.
+    number = models.CharField(
+        _("member number"),
+        max_length=30,
+        blank=True,
+        help_text=_("The committee's number of a member; the roster import matches by it."),
+    )
     user = models.OneToOneField(
         User,
         on_delete=models.SET_NULL,
@@ -131,6 +139,7 @@ class Proposer(models.Model):
     )
     sector = models.CharField(_("sector"), max_length=60, blank=True)
     party = models.CharField(_("political affiliation"), max_length=60, blank=True)
+    workplace = models.CharField(_("workplace and position"), max_length=200, blank=True)
     # Private: never on a public page.
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     email = models.EmailField(_("email"), blank=True)
@@ -142,6 +151,13 @@ class Proposer(models.Model):
         verbose_name_plural = _("proposers")
         ordering = ["name"]
         indexes = [models.Index(Lower("name"), name="proposer_name_lower")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["number"],
+                condition=~models.Q(number=""),
+                name="proposer_unique_number",
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -219,3 +235,40 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()} → {self.address}: {self.subject or self.body[:30]}"
+
+
+class RosterImport(models.Model):
+    """An uploaded roster (members, collectives, units and their people) between its
+    preview and the confirmation, then the record of what it created.
+
+    The file's bytes are kept in the database so that the confirm may reach another app
+    server; the confirm reads and checks them again. After the import the file is dropped
+    and the ids of the accounts it created are kept, for their activation links.
+    """
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("Previewed")
+        IMPORTED = "imported", _("Imported")
+
+    token = models.CharField(_("token"), max_length=64, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PREVIEWED)
+    file_name = models.CharField(_("file name"), max_length=200)
+    data = models.BinaryField(_("file"))
+    created_by = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="+", verbose_name=_("uploaded by")
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+    # {"created": n, "updated": n, "unchanged": n} of the import.
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    created_accounts = models.ManyToManyField(
+        User, blank=True, related_name="+", verbose_name=_("accounts created")
+    )
+
+    class Meta:
+        verbose_name = _("roster import")
+        verbose_name_plural = _("roster imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.file_name

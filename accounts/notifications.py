@@ -8,7 +8,7 @@ the email and SMS afterwards, retrying while the mail server or the gateway is d
 from django.conf import settings
 
 from .models import Notification
-from .outbox import enqueue_email, enqueue_sms
+from .outbox import enqueue_email, enqueue_emails, enqueue_sms
 
 
 def notify(recipients, verb, message, url="", subject=None):
@@ -29,6 +29,33 @@ def notify(recipients, verb, message, url="", subject=None):
         absolute = absolute_url(url)
         body = message if not absolute or message.endswith(absolute) else f"{message}\n\n{absolute}"
         enqueue_email(emails, header_safe(subject or message), body)
+    return rows
+
+
+def notify_many(messages):
+    """`notify` for many messages at once, e.g. a batch of proposals accepted together:
+    `messages` are (recipients, verb, message, url); one insert for all their rows."""
+    rows = []
+    mails = []
+    for recipients, verb, message, url in messages:
+        if url and message.rstrip().endswith(("：", ":")):
+            message = f"{message.rstrip()} {absolute_url(url)}"
+        seen = set()
+        for user in recipients:
+            if user is None or not user.is_active or user.pk in seen:
+                continue
+            seen.add(user.pk)
+            rows.append(Notification(recipient=user, verb=verb, message=message, url=url))
+            if user.email:
+                absolute = absolute_url(url)
+                body = (
+                    message
+                    if not absolute or message.endswith(absolute)
+                    else f"{message}\n\n{absolute}"
+                )
+                mails.append((user.email, header_safe(message), body))
+    Notification.objects.bulk_create(rows)
+    enqueue_emails(mails)
     return rows
 
 

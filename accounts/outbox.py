@@ -57,6 +57,17 @@ def enqueue_email(addresses, subject, body):
     return _enqueue(rows)
 
 
+def enqueue_emails(mails):
+    """Many emails in one insert: `mails` are (address, subject, body)."""
+    return _enqueue(
+        [
+            OutboxMessage(channel=Channel.EMAIL, address=address, subject=subject, body=body)
+            for address, subject, body in mails
+            if address
+        ]
+    )
+
+
 def enqueue_sms(phone, text):
     if not phone:
         return []

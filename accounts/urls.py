@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import roster_views, views
 from .forms import LoginForm
 
 urlpatterns = [
@@ -14,4 +14,10 @@ urlpatterns = [
     path("notifications/<int:pk>/", views.open_notification, name="open_notification"),
     path("notifications/read/", views.mark_all_read, name="mark_all_read"),
     path("outbox/", views.outbox_page, name="outbox"),
+    # The one-time link of an account the roster import created (accounts/roster_views.py).
+    path(
+        "activate/<uidb64>/<token>/",
+        roster_views.ActivateView.as_view(),
+        name="activate",
+    ),
 ]

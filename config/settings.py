@@ -157,6 +157,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# Roster import: how long an imported account's activation link works (the committee's
+# accounts list gives fresh links whenever it is downloaded again).
+ACCOUNT_ACTIVATION_DAYS = int(os.environ.get("DJANGO_ACCOUNT_ACTIVATION_DAYS", "30"))
 LOGIN_REDIRECT_URL = "workspace"
 LOGOUT_REDIRECT_URL = "public:index"
 

@@ -3,9 +3,9 @@
 `read_proposals` turns the file into a `Preview`: every row as it will be saved, its
 proposers, category and units matched to the records, and every problem next to its row
 and column. `import_proposals` reads the file again and, only if nothing is wrong, saves
-every row in one transaction the way a paper proposal is registered (a draft with its
-proposers, then `services.submit`, and `services.accept` if the committee numbers them
-at once), each with its audit events.
+every row in one transaction through `services.register_paper_proposals`: the steps of a
+paper proposal registered by hand (created, submitted, and accepted if the committee
+numbers them at once), done for a batch of rows at a time, each row with its audit events.
 """
 
 import datetime
@@ -21,13 +21,14 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from accounts.models import Proposer, Unit
+from core import spreadsheets
 from core.forms import date_window, validate_single_line
+from core.spreadsheets import cell_value, column_letter, is_formula, open_sheet, sheet_rows
 from core.workflow import Refused
 
 from . import access, services
-from .forms import TEXT_MAX, RegisterForm, proposal_kind
+from .forms import TEXT_MAX, proposal_kind
 from .models import Category, Proposal, ProposalProposer
-from .spreadsheets import column_letter, is_formula, open_sheet, sheet_rows
 
 # The committee's columns, in the template's order: (key, header as printed on the sheet).
 # The headers are the committee's own words; they are data, not interface text.
@@ -166,53 +167,9 @@ class Matcher:
         )
 
 
-def cell_value(cell):
-    """The cell's value as the importer reads it: text, or a date for a date cell."""
-    value = cell.value
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def read_header(cells):
     """{key: column index} from the header row; problems as a list of messages."""
-    problems = []
-    positions = {}
-    by_header = {header: key for key, header in COLUMNS}
-    for index, cell in enumerate(cells):
-        text = cell_value(cell)
-        if text == "":
-            continue
-        if is_formula(cell):
-            problems.append(
-                _("Cell %(cell)s of the header row is a formula.") % {"cell": cell.coordinate}
-            )
-            continue
-        name = re.sub(r"[\s*＊（(].*$", "", str(text)).strip() or str(text)
-        key = by_header.get(name)
-        if key is None:
-            problems.append(
-                _("Unknown column “%(header)s” in %(cell)s. Please use the template's columns.")
-                % {"header": text, "cell": column_letter(index + 1)}
-            )
-        elif key in positions:
-            problems.append(_("The column “%(header)s” appears twice.") % {"header": name})
-        else:
-            positions[key] = index
-    missing = [HEADERS[key] for key, _header in COLUMNS if key not in positions]
-    if missing:
-        problems.append(
-            _("The header row lacks the columns: %(columns)s.") % {"columns": "、".join(missing)}
-        )
-    return positions, problems
+    return spreadsheets.read_header(cells, COLUMNS)
 
 
 def parse_date(value):
@@ -413,26 +370,6 @@ def _validate_row(row, raw, matcher, session, period, preview):
     row.consent, row.no_publish_reason = consent, reason
 
 
-def registration_form(row, session, period):
-    """The row as a paper proposal's registration form: the same validation and saving."""
-    return RegisterForm(
-        {
-            "first_proposer": row.first_proposer.pk,
-            "cosigners": [p.pk for p in row.cosigners],
-            "title": row.raw.get("title", ""),
-            "reasons": row.raw.get("reasons", ""),
-            "suggestions": row.raw.get("suggestions", ""),
-            "category": row.category.pk if row.category else "",
-            "suggested_units": [u.pk for u in row.units],
-            "consent_to_publish": row.consent,
-            "no_publish_reason": row.no_publish_reason,
-            "period": period,
-            "session": session.pk,
-        },
-        submitting=True,
-    )
-
-
 def _match_proposer(row, key, name, matcher, preview):
     found = matcher.proposers.get(name, [])
     if not found:
@@ -462,14 +399,13 @@ def _consent(text):
 
 # --- saving -------------------------------------------------------------------------------------
 
-PROGRESS_EVERY = 25
-
 
 def import_proposals(data, actor, *, session, period, accept_at_once, file_name="", progress=None):
     """Save every row of a clean file in one transaction; Refused if anything is wrong.
 
-    `progress(done, total)` is called as rows are saved (for the page that shows it).
-    Returns the proposals, in row order.
+    The rows go through `services.register_paper_proposals`, in batches, each with the
+    audit trail of a paper proposal registered by hand. `progress(done, total)` is called
+    after each batch (for the page that shows it). Returns the proposals, in row order.
     """
     if not access.is_committee(actor):
         raise Refused(_("Only committee staff can do this."))
@@ -479,35 +415,32 @@ def import_proposals(data, actor, *, session, period, accept_at_once, file_name=
             _("The file has %(count)d problems; nothing was imported.")
             % {"count": preview.problem_count}
         )
-    total = len(preview.rows)
-    saved = []
+    items = [
+        services.PaperProposal(
+            first_proposer=row.first_proposer,
+            cosigners=row.cosigners,
+            title=row.raw.get("title", ""),
+            reasons=row.raw.get("reasons", ""),
+            suggestions=row.raw.get("suggestions", ""),
+            kind=row.kind,
+            category=row.category,
+            units=row.units,
+            consent_to_publish=row.consent,
+            no_publish_reason=row.no_publish_reason,
+            submitted_at=row.submitted_at,
+            source=_("%(file)s, row %(row)d") % {"file": file_name, "row": row.number},
+        )
+        for row in preview.rows
+    ]
     with transaction.atomic():
-        for done, row in enumerate(preview.rows, 1):
-            form = registration_form(row, session, period)
-            if not form.is_valid():
-                raise Refused(
-                    _("Row %(row)d: %(errors)s")
-                    % {
-                        "row": row.number,
-                        "errors": " ".join(m for ms in form.errors.values() for m in ms),
-                    }
-                )
-            proposal = form.save_draft(actor)
-            services.record_event(
-                proposal,
-                actor,
-                "imported",
-                comment=_("%(file)s, row %(row)d") % {"file": file_name, "row": row.number},
-            )
-            proposal = services.submit(
-                proposal, actor, submitted_at=row.submitted_at, tell_committee=False
-            )
-            if accept_at_once:
-                proposal = services.accept(proposal, actor)
-            saved.append(proposal)
-            if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
-                progress(done, total)
-    return saved
+        return services.register_paper_proposals(
+            items,
+            actor,
+            session=session,
+            period=period,
+            accept_at_once=accept_at_once,
+            progress=progress,
+        )
 
 
 UPLOAD_HELP = gettext_lazy(

@@ -1200,6 +1200,15 @@ NOT_YET_WALKED = {
     "proposals:import_confirm",
     "proposals:import_progress",
     "proposals:import_done",
+    # The same for a roster upload (tests/test_importing_the_roster.py: only committee staff,
+    # another committee user's upload 404, confirm POST-only).
+    "roster:preview",
+    "roster:confirm",
+    "roster:done",
+    "roster:accounts",
+    # Not an object of the walk's world: a uidb64 and a one-time token, no login; forged,
+    # foreign and spent links are tests/test_importing_the_roster.py's.
+    "activate",
 }
 
 

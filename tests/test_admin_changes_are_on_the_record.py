@@ -34,7 +34,15 @@ from django.forms.models import modelform_factory
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Membership, Notification, OutboxMessage, Proposer, Unit, User
+from accounts.models import (
+    Membership,
+    Notification,
+    OutboxMessage,
+    Proposer,
+    RosterImport,
+    Unit,
+    User,
+)
 from proposals import services as proposal_services
 from proposals.admin import WorkflowOnlyAdmin
 from proposals.models import (
@@ -112,6 +120,9 @@ CONFIG = {
         "email",
         "address",
         "is_active",
+        # The roster's key of a member, and where they work (the roster import).
+        "number",
+        "workplace",
     ],
     # Terms, sessions, the working-day calendar and the lists offered in forms.
     "proposals.Term": ["number", "committee", "started_on"],
@@ -227,6 +238,9 @@ def build_record(world):
         Receipt: receipt,
         ExtensionRequest: ExtensionRequest.objects.get(pk=extension.pk),
         SupervisionNote: SupervisionNote.objects.get(pk=note.pk),
+        RosterImport: RosterImport.objects.create(
+            token="walk", file_name="名册.xlsx", data=b"PK", created_by=world.tiwei
+        ),
         SpreadsheetImport: SpreadsheetImport.objects.create(
             token="walk",
             file_name="提案.xlsx",

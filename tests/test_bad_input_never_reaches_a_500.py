@@ -931,6 +931,10 @@ GET_ONLY = {
     "proposals:import_template",
     "proposals:import_progress",
     "proposals:import_done",
+    "roster:template",
+    "roster:preview",
+    "roster:done",
+    "roster:accounts",
 }
 
 # Forms not walked here yet: each name below must leave this set for a row of STAFF_UI.
@@ -940,6 +944,15 @@ NOT_YET_WALKED = {
     "proposals:import_upload",
     "proposals:import_preview",
     "proposals:import_confirm",
+    # The roster import likewise: its hostile files (not xlsx, macros, zip bombs, merged
+    # cells, formulas, bad cells by sheet, row and column) and its confirm (all or nothing,
+    # twice imports once, another user's upload 404) are tests/test_importing_the_roster.py's.
+    "roster:upload",
+    "roster:confirm",
+    # The activation link's password form is Django's SetPasswordForm behind Django's
+    # reset-confirm flow (the token moves to the session first); forged, foreign, spent and
+    # nonsense tokens and weak passwords: tests/test_importing_the_roster.py.
+    "activate",
 }
 ACTIONS_NOT_YET_WALKED = set()
 

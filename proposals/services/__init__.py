@@ -33,12 +33,14 @@ from .calendar import calendar_corrected, change_rule, check_rule, rule_text, ru
 from .closing import mark_closed, order_rehandling
 from .extensions import decide_extension, extend_deadline, extensions_left, request_extension
 from .handling import expect_reply, mark_replied, record_contact, send_opinion
+from .registration import PaperProposal, register_paper_proposals
 from .review import accept, convert, merge, next_number, reject
 from .submission import request_withdrawal, respond_as_cosigner, submit, withdraw
 from .supervision import answer_supervision, mark_key, supervise
 
 __all__ = [
     "TRANSITIONS",
+    "PaperProposal",
     "Refused",
     "accept",
     "answer_supervision",
@@ -65,6 +67,7 @@ __all__ = [
     "proposer_users",
     "record_contact",
     "record_event",
+    "register_paper_proposals",
     "reject",
     "request_extension",
     "request_return",

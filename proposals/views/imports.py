@@ -5,15 +5,13 @@ confirmation (another worker may answer the confirm); the confirm reads it again
 """
 
 import io
-import json
 import secrets
 from datetime import timedelta
-from pathlib import Path
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -72,18 +70,23 @@ class ImportForm(forms.Form):
         return upload
 
 
-def progress_path(token):
-    return Path(settings.MEDIA_ROOT) / "imports" / f"{token}.json"
+PROGRESS_KEY = "proposals:import-progress:{token}"
+PROGRESS_TIMEOUT = 60 * 60
 
 
 def write_progress(token, done, total):
-    """Progress in a small file: the importing transaction's rows are invisible to the
-    request that polls, and a per-process cache would not reach another worker."""
-    path = progress_path(token)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"done": done, "total": total}))
-    tmp.replace(path)
+    """How far a confirm has got, in the shared cache (Redis in production): the importing
+    transaction's rows are invisible to the request that polls, which another app server
+    may answer. Without a shared cache the page shows the count when the import ends."""
+    cache.set(PROGRESS_KEY.format(token=token), {"done": done, "total": total}, PROGRESS_TIMEOUT)
+
+
+def read_progress(token):
+    return cache.get(PROGRESS_KEY.format(token=token)) or {"done": 0, "total": None}
+
+
+def clear_progress(token):
+    cache.delete(PROGRESS_KEY.format(token=token))
 
 
 def get_import_for_user(user, token):
@@ -181,7 +184,7 @@ def import_confirm(request, token):
             messages.error(request, message)
         return redirect("proposals:import_preview", token=token)
     finally:
-        progress_path(token).unlink(missing_ok=True)
+        clear_progress(token)
     messages.success(
         request,
         ngettext(
@@ -212,8 +215,4 @@ def import_progress(request, token):
     upload = get_object_or_404(SpreadsheetImport, token=token, created_by=request.user)
     if upload.status == SpreadsheetImport.Status.IMPORTED:
         return JsonResponse({"done": upload.row_count, "total": upload.row_count, "finished": True})
-    try:
-        state = json.loads(progress_path(token).read_text())
-    except (OSError, ValueError):
-        state = {"done": 0, "total": None}
-    return JsonResponse({**state, "finished": False})
+    return JsonResponse({**read_progress(token), "finished": False})
