@@ -14,6 +14,13 @@ class User(AbstractUser):
         default=False,
         help_text=_("Registers, reviews, assigns and supervises proposals."),
     )
+    # Set when an administrator sets the password: the next login must choose a new one.
+    must_change_password = models.BooleanField(
+        _("must change the password"),
+        default=False,
+        help_text=_("Set when an administrator sets the password; cleared when the user sets one."),
+    )
+    password_changed_at = models.DateTimeField(_("password changed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("user")

@@ -20,3 +20,6 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # replica tests (tests/replica/) point `replica` at the real standby themselves.
 if "replica" in DATABASES:  # noqa: F405
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # noqa: F405
+# The test client and the live server speak plain HTTP; the redirect to HTTPS is tested
+# with override_settings (tests/test_security_headers_and_logs.py).
+SECURE_SSL_REDIRECT = False
