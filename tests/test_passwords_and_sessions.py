@@ -70,7 +70,9 @@ def reload(user):
 
 
 @pytest.mark.parametrize("name", ["zhanghua", "kjj", "kjj_leader", "tiwei", "admin"])
-def test_every_account_changes_its_own_password(world, client, changes, name, django_capture_on_commit_callbacks):
+def test_every_account_changes_its_own_password(
+    world, client, changes, name, django_capture_on_commit_callbacks
+):
     user = getattr(world, name)
     log_in(client, name)
     page = client.get(reverse("workspace"), follow=True).content.decode()
@@ -128,9 +130,7 @@ def test_a_password_needs_letters_and_digits(world):
 def test_the_minimum_length_is_a_setting(db):
     from django.contrib.auth.password_validation import get_default_password_validators
 
-    lengths = [
-        v.min_length for v in get_default_password_validators() if hasattr(v, "min_length")
-    ]
+    lengths = [v.min_length for v in get_default_password_validators() if hasattr(v, "min_length")]
     assert lengths == [8]
 
 
@@ -145,7 +145,11 @@ def test_a_password_set_by_an_administrator_must_be_changed_before_anything_else
     with django_capture_on_commit_callbacks(execute=True):
         response = admin.post(
             reverse("admin:auth_user_password_change", args=[world.kjj.pk]),
-            {"password1": "Temp-pass-2027", "password2": "Temp-pass-2027", "usable_password": "true"},
+            {
+                "password1": "Temp-pass-2027",
+                "password2": "Temp-pass-2027",
+                "usable_password": "true",
+            },
         )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert reload(world.kjj).must_change_password
@@ -253,9 +257,7 @@ def test_asking_for_a_link_oneself_is_off_without_email_or_sms(world, client, se
     assert reverse("password_reset") not in client.get(reverse("login")).content.decode()
 
 
-def test_a_link_by_email_tells_nobody_whether_the_account_exists(
-    world, client, settings, changes
-):
+def test_a_link_by_email_tells_nobody_whether_the_account_exists(world, client, settings, changes):
     security(settings, PASSWORD_RESET_CHANNELS=["email"])
     world.kjj.email = "kjj@example.gov.cn"
     world.kjj.save()
@@ -441,7 +443,10 @@ def test_a_security_administrator_unlocks_from_the_failed_logins(world, client):
     log_in(client, "anquan")
     client.post(
         reverse("admin:axes_accessattempt_changelist"),
-        {"action": "unlock", "_selected_action": list(AccessAttempt.objects.values_list("pk", flat=True))},
+        {
+            "action": "unlock",
+            "_selected_action": list(AccessAttempt.objects.values_list("pk", flat=True)),
+        },
     )
     assert not AccessAttempt.objects.exists()
     client.logout()
