@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -107,10 +107,11 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     form_class = PasswordResetRequestForm
 
-    def dispatch(self, request, *args, **kwargs):
+    def post(self, request, *args, **kwargs):
         if not settings.TIAN_SECURITY["PASSWORD_RESET_CHANNELS"]:
-            raise Http404
-        return super().dispatch(request, *args, **kwargs)
+            # Nothing to send through: the page only says whom to ask.
+            return self.get(request, *args, **kwargs)
+        return super().post(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         channels = settings.TIAN_SECURITY["PASSWORD_RESET_CHANNELS"]

@@ -15,7 +15,11 @@ urlpatterns = [
     path("r/", include("replies.receipt_urls")),
     path("accounts/", include("accounts.urls")),
     # One place to change one's password (it clears the forced change and is recorded).
-    path("admin/password_change/", RedirectView.as_view(pattern_name="password_change")),
+    path(
+        "admin/password_change/",
+        RedirectView.as_view(pattern_name="password_change"),
+        name="admin_password_change",
+    ),
     path("admin/", admin.site.urls),
     path("healthz", account_views.healthz, name="healthz"),
 ]

@@ -1185,6 +1185,9 @@ NOT_YET_WALKED = {
     "proposals:import_confirm",
     "proposals:import_progress",
     "proposals:import_done",
+    # The one-time password link: its token is the check, whoever follows it
+    # (tests/test_passwords_and_sessions.py).
+    "password_reset_confirm",
 }
 
 

@@ -726,6 +726,18 @@ def build_logout(w):
     return Target(url("logout"), {"next": reverse("public:index")}, [], None)
 
 
+def build_password_change(w):
+    from accounts.forms import PasswordChangeForm
+
+    new = "new-secret-2027"
+    return Target(
+        url("password_change"),
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+        [(User, w.kjj.pk)],
+        PasswordChangeForm(w.kjj),
+    )
+
+
 def build_mark_all_read(w):
     rows = Notification.objects.bulk_create(
         [Notification(recipient=w.kjj, verb="test", message="通知")]
@@ -769,6 +781,7 @@ STAFF_UI = [
     Endpoint("login", None, build_login),
     Endpoint("logout", "kjj", build_logout),
     Endpoint("mark_all_read", "kjj", build_mark_all_read),
+    Endpoint("password_change", "kjj", build_password_change),
 ]
 
 # Named URL patterns outside the admin that take no POST form: lists, pages, files, feeds.
@@ -809,6 +822,10 @@ GET_ONLY = {
     "proposals:import_template",
     "proposals:import_progress",
     "proposals:import_done",
+    # Django's own pages after a password change or reset: text and a link.
+    "password_change_done",
+    "password_reset_done",
+    "password_reset_complete",
 }
 
 # Forms that arrived with the committee's year (extensions, 督办, key proposals) after this
@@ -826,6 +843,14 @@ NOT_YET_WALKED = {
     "proposals:mark_key",
     "proposals:supervise",
     "proposals:answer_supervision",
+    # The one-time link: its token is the check (Django's SetPasswordForm behind it);
+    # tests/test_passwords_and_sessions.py uses, reuses and expires it.
+    "password_reset_confirm",
+    # They change no row (a mail or an SMS is sent; the session notes the password), so the
+    # walk's "the valid POST did something" cannot hold: hostile input to them is
+    # tests/test_passwords_and_sessions.py's.
+    "password_reset",
+    "reauthenticate",
 }
 ACTIONS_NOT_YET_WALKED = {
     "admin:proposals.assignment:action__request_extension",
@@ -1109,7 +1134,15 @@ ADMIN = [
 ]
 # Admin actions that are not workflow steps and take no input: Django's bulk delete,
 # deactivating users, django-axes' clean-up of expired login attempts.
-ADMIN_NOT_WORKFLOW = {"delete_selected", "deactivate", "cleanup_expired_attempts"}
+ADMIN_NOT_WORKFLOW = {
+    "delete_selected",
+    "deactivate",
+    "cleanup_expired_attempts",
+    # Accounts, not the workflow: tests/test_passwords_and_sessions.py.
+    "issue_password_reset",
+    "unlock_logins",
+    "unlock",
+}
 
 ENDPOINTS = {endpoint.name: endpoint for endpoint in STAFF_UI + ADMIN}
 

@@ -253,8 +253,13 @@ def test_only_who_may_change_users_issues_links(world, client):
 
 def test_asking_for_a_link_oneself_is_off_without_email_or_sms(world, client, settings):
     security(settings, PASSWORD_RESET_CHANNELS=[])
-    assert client.get(reverse("password_reset")).status_code == 404
+    world.kjj.email = "kjj@example.gov.cn"
+    world.kjj.save()
     assert reverse("password_reset") not in client.get(reverse("login")).content.decode()
+    page = client.get(reverse("password_reset")).content.decode()
+    assert "reset-by-administrator" in page and "<form" not in page.split("</header>")[1]
+    response = client.post(reverse("password_reset"), {"identifier": "kjj@example.gov.cn"})
+    assert response.status_code == 200 and mail.outbox == []
 
 
 def test_a_link_by_email_tells_nobody_whether_the_account_exists(world, client, settings, changes):
@@ -490,3 +495,23 @@ def test_unlocking_needs_the_permission(world, client):
 def test_set_password_refuses_an_unknown_way(world):
     with pytest.raises(ValueError):
         passwords.set_password(world.kjj, NEW, by=world.kjj, how="guess")
+
+
+HOSTILE = ["", " ", "x" * 5000, "'; DROP TABLE accounts_user; --", "<script>", "١٢٣", "a\x00b"]
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_input_to_the_password_pages_is_refused_not_a_500(world, client, settings, value):
+    security(settings, PASSWORD_RESET_CHANNELS=["email", "sms"])
+    ok = (200, 302, 400)  # 400: a NUL byte (core.middleware)
+    assert client.post(reverse("password_reset"), {"identifier": value}).status_code in ok
+    log_in(client, "kjj_leader")
+    for data in (
+        {"password": value, "next": value},
+        {"next": "/work/"},
+        {"password": [value, value]},
+    ):
+        assert client.post(reverse("reauthenticate"), data).status_code in ok
+    response = change(client, old=value, new=value)
+    assert response.status_code in (200, 400)
+    assert reload(world.kjj_leader).check_password(PASSWORD)
