@@ -822,7 +822,9 @@ GET_ONLY = {
     "proposals:import_template",
     "proposals:import_progress",
     "proposals:import_done",
-    # Django's own pages after a password change or reset: text and a link.
+    # Django's own pages after a password change or reset: text and a link; and the
+    # admin's password change, which sends to ours.
+    "admin_password_change",
     "password_change_done",
     "password_reset_done",
     "password_reset_complete",
