@@ -182,3 +182,19 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.message[:50]
+
+
+class RateCount(models.Model):
+    """A rate limit's counter in the database, shared by every worker and server, for when
+    the cache is one process's memory (replies/ratelimit.py). With Redis, the cache counts."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("rate limit count")
+        verbose_name_plural = _("rate limit counts")
+
+    def __str__(self):
+        return f"{self.key}: {self.count}"

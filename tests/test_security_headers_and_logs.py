@@ -9,13 +9,19 @@ import re
 import secrets
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.core.checks import Error
+from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import checks, log_filters, sms
+from accounts.models import RateCount
+from replies import ratelimit
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -246,3 +252,74 @@ def test_a_server_error_keeps_its_traceback(log_output):
         logging.getLogger("django.request").error("Internal Server Error: /x", exc_info=True)
     text = log_output.getvalue()
     assert "Traceback" in text and "139****0058" in text and "13912340058" not in text
+
+
+# --- the receipt rate limit is shared by every worker -----------------------------------------------
+
+
+def request_from(address):
+    return RequestFactory().get("/r/x/", REMOTE_ADDR=address)
+
+
+def test_without_a_shared_cache_the_limit_counts_in_the_database(db):
+    assert not ratelimit.cache_is_shared()
+    for _ in range(3):
+        assert ratelimit.hit(request_from("10.2.2.1"), "receipt", limit=3)
+    # Another worker's memory is empty: the count is not there but in the database.
+    cache.clear()
+    assert not ratelimit.hit(request_from("10.2.2.1"), "receipt", limit=3)
+    assert ratelimit.hit(request_from("10.2.2.2"), "receipt", limit=3)
+    [row] = RateCount.objects.filter(key__contains="10.2.2.1")
+    assert row.count == 4
+
+
+def test_counts_of_past_windows_are_removed(db):
+    RateCount.objects.create(
+        key="ratelimit:receipt:10.2.2.3:1", count=9, expires=timezone.now() - timedelta(hours=1)
+    )
+    ratelimit.hit(request_from("10.2.2.4"), "receipt", limit=3)
+    assert list(RateCount.objects.values_list("count", flat=True)) == [1]
+
+
+def test_another_worker_process_goes_on_counting_in_the_database(live_world, tmp_path):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a second process shares the database only on PostgreSQL: set DATABASE_URL")
+    for _ in range(2):
+        assert ratelimit.hit(request_from("10.2.2.5"), "receipt", limit=3)
+    db = connection.settings_dict
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.test_settings",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+    )
+    code = (
+        "import django; django.setup(); from django.test import RequestFactory; "
+        "from replies import ratelimit; "
+        "r = RequestFactory().get('/r/x/', REMOTE_ADDR='10.2.2.5'); "
+        "print([ratelimit.hit(r, 'receipt', limit=3) for _ in range(2)])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[True, False]", result.stderr
+
+
+def test_concurrent_workers_never_get_past_the_limit_in_the_database(live_world):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL: set DATABASE_URL")
+
+    def worker(_):
+        try:
+            return [ratelimit.hit(request_from("10.2.2.6"), "receipt", limit=25) for _ in range(10)]
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(8) as pool:
+        allowed = [ok for batch in pool.map(worker, range(8)) for ok in batch]
+    assert allowed.count(True) == 25
