@@ -2,6 +2,7 @@ from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
 from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -13,7 +14,7 @@ from core.admin import ModelAdmin, SafeActionsMixin
 from core.paginator import EstimatingPaginator
 
 from . import passwords
-from .models import Membership, Notification, Proposer, Unit, User
+from .models import Membership, Notification, Proposer, RateCount, Unit, User
 
 UNLOCK_PERMISSION = "axes.delete_accessattempt"
 
@@ -97,7 +98,7 @@ class UserAdmin(SafeActionsMixin, DjangoUserAdmin):
     def user_change_password(self, request, id, form_url=""):
         response = super().user_change_password(request, id, form_url)
         if request.method == "POST" and isinstance(response, HttpResponseRedirect):
-            user = self.get_object(request, id)
+            user = self.get_object(request, unquote(id))
             if user is not None and user.has_usable_password():
                 passwords.mark_set_by_admin(user, by=request.user, request=request)
         return response
@@ -210,6 +211,21 @@ class NotificationAdmin(ModelAdmin):
 
     show_full_result_count = False
     paginator = EstimatingPaginator
+
+
+@admin.register(RateCount)
+class RateCountAdmin(ModelAdmin):
+    """The rate limit's counts when they are kept in the database: read, or deleted to let
+    an address in again before its hour is over."""
+
+    list_display = ["key", "count", "expires"]
+    search_fields = ["key"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 admin.site.unregister(AccessAttempt)
