@@ -1,13 +1,31 @@
-from django.contrib import admin
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
+from axes.utils import reset as axes_reset
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.admin import ModelAdmin, SafeActionsMixin
 from core.paginator import EstimatingPaginator
 
-from . import outbox
-from .models import Membership, Notification, OutboxMessage, Proposer, RosterImport, Unit, User
+from . import outbox, passwords
+from .models import (
+    Membership,
+    Notification,
+    OutboxMessage,
+    Proposer,
+    RateCount,
+    RosterImport,
+    Unit,
+    User,
+)
+
+UNLOCK_PERMISSION = "axes.delete_accessattempt"
 
 admin.site.site_header = _("Proposal handling administration")
 admin.site.site_title = _("Proposal handling")
@@ -38,8 +56,19 @@ class UserAdmin(SafeActionsMixin, DjangoUserAdmin):
                 ),
             },
         ),
-        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+        (
+            _("Important dates"),
+            {
+                "fields": (
+                    "last_login",
+                    "date_joined",
+                    "password_changed_at",
+                    "must_change_password",
+                )
+            },
+        ),
     )
+    readonly_fields = ["password_changed_at", "must_change_password"]
     add_fieldsets = (
         (
             None,
@@ -61,7 +90,68 @@ class UserAdmin(SafeActionsMixin, DjangoUserAdmin):
     list_filter = ["is_committee_staff", "is_staff", "is_superuser", "is_active", "groups"]
     search_fields = ["username", "full_name", "email", "phone"]
     inlines = [MembershipInline]
-    actions = ["deactivate"]
+    actions = ["deactivate", "issue_password_reset", "unlock_logins"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.has_perm(UNLOCK_PERMISSION):
+            actions.pop("unlock_logins", None)
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change and obj.has_usable_password():
+            # A password an administrator chose: the user chooses their own at first login.
+            passwords.mark_set_by_admin(obj, by=request.user, request=request)
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and isinstance(response, HttpResponseRedirect):
+            user = self.get_object(request, unquote(id))
+            if user is not None and user.has_usable_password():
+                passwords.mark_set_by_admin(user, by=request.user, request=request)
+        return response
+
+    @admin.action(
+        description=_("Issue a one-time link to choose a new password"),
+        permissions=["change"],
+    )
+    def issue_password_reset(self, request, queryset):
+        users = list(queryset.filter(is_active=True)[:20])
+        if not users:
+            self.message_user(request, _("Choose active users."), messages.ERROR)
+            return None
+        links = [
+            (user, passwords.issue_reset(user, by=request.user, how="admin", request=request))
+            for user in users
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("One-time links to choose a new password"),
+            "opts": self.opts,
+            "links": links,
+            "valid_until": timezone.localtime(passwords.reset_valid_until()),
+        }
+        response = TemplateResponse(request, "admin/accounts/user/reset_links.html", context)
+        # Shown once: never kept by a browser or a proxy.
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description=_("Unlock their logins (after too many failed attempts)"))
+    def unlock_logins(self, request, queryset):
+        if not request.user.has_perm(UNLOCK_PERMISSION):
+            self.message_user(request, _("You may not unlock logins."), messages.ERROR)
+            return
+        count = sum(axes_reset(username=user.get_username()) for user in queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d locked login attempt record removed.",
+                "%(count)d locked login attempt records removed.",
+                count,
+            )
+            % {"count": count},
+        )
 
     @admin.action(description=_("Deactivate the selected users (they can no longer log in)"))
     def deactivate(self, request, queryset):
@@ -223,3 +313,42 @@ class RosterImportAdmin(ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RateCount)
+class RateCountAdmin(ModelAdmin):
+    """The rate limit's counts when they are kept in the database: read, or deleted to let
+    an address in again before its hour is over."""
+
+    list_display = ["key", "count", "expires"]
+    search_fields = ["key"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(SafeActionsMixin, AxesAccessAttemptAdmin):
+    """django-axes' list of failed logins; a security administrator unlocks from it (the
+    permission to delete access attempts is what unlocking needs)."""
+
+    actions = ["unlock"]
+
+    @admin.action(description=_("Unlock the selected logins"), permissions=["delete"])
+    def unlock(self, request, queryset):
+        count, _by_model = queryset.delete()
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d locked login attempt record removed.",
+                "%(count)d locked login attempt records removed.",
+                count,
+            )
+            % {"count": count},
+        )

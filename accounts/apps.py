@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Accounts and units")
+
+    def ready(self):
+        from . import checks, sessions  # noqa: F401 — they register checks and receivers

@@ -15,6 +15,13 @@ class User(AbstractUser):
         default=False,
         help_text=_("Registers, reviews, assigns and supervises proposals."),
     )
+    # Set when an administrator sets the password: the next login must choose a new one.
+    must_change_password = models.BooleanField(
+        _("must change the password"),
+        default=False,
+        help_text=_("Set when an administrator sets the password; cleared when the user sets one."),
+    )
+    password_changed_at = models.DateTimeField(_("password changed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("user")
@@ -272,3 +279,19 @@ class RosterImport(models.Model):
 
     def __str__(self):
         return self.file_name
+
+
+class RateCount(models.Model):
+    """A rate limit's counter in the database, shared by every worker and server, for when
+    the cache is one process's memory (replies/ratelimit.py). With Redis, the cache counts."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("rate limit count")
+        verbose_name_plural = _("rate limit counts")
+
+    def __str__(self):
+        return f"{self.key}: {self.count}"

@@ -1,10 +1,12 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.models import Count
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -14,8 +16,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.views import is_local_path, require
 
-from . import outbox
-from .forms import RetryOutboxForm
+from . import outbox, sessions
+from .forms import (
+    PasswordChangeForm,
+    PasswordResetRequestForm,
+    ReauthenticateForm,
+    RetryOutboxForm,
+    SetPasswordForm,
+)
 from .models import Notification, OutboxMessage
 
 
@@ -107,6 +115,10 @@ class LoginView(auth_views.LoginView):
 
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs):
+        channels = settings.TIAN_SECURITY["PASSWORD_RESET_CHANNELS"]
+        return {**super().get_context_data(**kwargs), "self_service_reset": bool(channels)}
+
     def get_redirect_url(self):
         target = super().get_redirect_url()
         return target if is_local_path(target) else ""
@@ -116,3 +128,61 @@ class LogoutView(auth_views.LogoutView):
     def get_redirect_url(self):
         target = super().get_redirect_url()
         return target if is_local_path(target) else None
+
+
+# --- passwords -----------------------------------------------------------------------------------
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Every account's own change (and the forced one: accounts.middleware)."""
+
+    form_class = PasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        sessions.mark_authenticated(self.request)
+        messages.success(self.request, _("Your password was changed."))
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Asking for a one-time link oneself: only where email or SMS is set up for it
+    (TIAN_PASSWORD_RESET_CHANNELS); otherwise an administrator issues it."""
+
+    form_class = PasswordResetRequestForm
+
+    def post(self, request, *args, **kwargs):
+        if not settings.TIAN_SECURITY["PASSWORD_RESET_CHANNELS"]:
+            # Nothing to send through: the page only says whom to ask.
+            return self.get(request, *args, **kwargs)
+        return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        channels = settings.TIAN_SECURITY["PASSWORD_RESET_CHANNELS"]
+        return {**super().get_context_data(**kwargs), "channels": channels}
+
+    def form_valid(self, form):
+        form.save(self.request)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = SetPasswordForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
+@login_required
+def reauthenticate(request):
+    """The password again before signing; then back to where the user was."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    target = target if is_local_path(target) else reverse("workspace")
+    form = ReauthenticateForm(request.POST or None, request=request)
+    if request.method == "POST" and form.is_valid():
+        sessions.mark_authenticated(request)
+        return redirect(target)
+    return render(request, "registration/reauthenticate.html", {"form": form, "next": target})

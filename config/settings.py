@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "axes",
+    "csp",
     "accounts",
     "core",
     "proposals",
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before the public page cache, so that cached pages carry the policy too.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.RejectNullBytesMiddleware",
     # Anonymous readers of the public column are served from the cache, before sessions.
@@ -66,6 +69,8 @@ MIDDLEWARE = [
     # After authentication: only anonymous readers of the public pages use the replica.
     "config.db_router.ReplicaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle timeout, absolute lifetime, a password that must be changed first (it says why).
+    "accounts.middleware.SessionSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it watches the authentication result.
     "axes.middleware.AxesMiddleware",
@@ -150,12 +155,6 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
 LOGIN_URL = "login"
 # Roster import: how long an imported account's activation link works (the committee's
 # accounts list gives fresh links whenever it is downloaded again).
@@ -170,6 +169,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# The lockout page says how long is left (accounts/lockout.py).
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 # Behind nginx (or another proxy that appends to X-Forwarded-For), say how many proxies
 # there are, so login throttling and the receipt rate limit see the client's address.
 TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXIES", "0"))
@@ -260,13 +261,90 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Accounts, sessions, security headers and logs (issue 10, sections 1 and 3) -------------
+# README, "Configuration" and "Security". Served over HTTPS in production (the cookies are
+# secure there by default): redirect plain HTTP and tell browsers to stay on HTTPS.
+_HTTPS = not DEBUG and env_bool("DJANGO_SECURE_COOKIES", True)
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", _HTTPS)
+# Load balancers ask over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", 31536000 if _HTTPS else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    # Preloading is the domain owner's decision (a submission to the browsers' list), not
+    # this application's: without it the check has nothing to say.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+
+# Content-Security-Policy (django-csp 4): nothing inline, nothing from elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+TIAN_SECURITY = {
+    # Passwords: at least this long, letters and digits, not like the username, not common.
+    "PASSWORD_MIN_LENGTH": int(os.environ.get("TIAN_PASSWORD_MIN_LENGTH", "8")),
+    # Staff passwords older than this must be changed (0: never).
+    "PASSWORD_MAX_AGE_DAYS": int(os.environ.get("TIAN_PASSWORD_MAX_AGE_DAYS", "0")),
+    # Log out after this many minutes without a request, and this many hours after login.
+    "SESSION_IDLE_MINUTES": int(os.environ.get("TIAN_SESSION_IDLE_MINUTES", "30")),
+    "SESSION_MAX_HOURS": int(os.environ.get("TIAN_SESSION_MAX_HOURS", "12")),
+    # Ask a leader for the password again before signing a letter when they last gave it
+    # longer ago than this (minutes; 0: never ask).
+    "REAUTH_BEFORE_SIGNING_MINUTES": int(os.environ.get("TIAN_REAUTH_BEFORE_SIGNING_MINUTES", "0")),
+    # Users ask for a reset link themselves on the login page through these ("email",
+    # "sms"); empty: only an administrator issues one.
+    "PASSWORD_RESET_CHANNELS": env_list("TIAN_PASSWORD_RESET_CHANNELS"),
+    # The console SMS backend writes messages to the log: refused in production unless this.
+    "SMS_CONSOLE_ALLOWED": env_bool("TIAN_SMS_CONSOLE_ALLOWED", False),
+}
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": TIAN_SECURITY["PASSWORD_MIN_LENGTH"]},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.passwords.LettersAndDigitsValidator"},
+]
+# A one-time reset link works this many hours (and only until it is used).
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("TIAN_PASSWORD_RESET_HOURS", "24")) * 3600
+# Shared office PCs: the session ends with the browser, and at the latest after the
+# absolute lifetime (the idle timeout is accounts.middleware.SessionSecurityMiddleware's).
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("DJANGO_SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+SESSION_COOKIE_AGE = TIAN_SECURITY["SESSION_MAX_HOURS"] * 3600
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Phone numbers and link tokens masked in every line; a 403 is one line, no traceback.
+    "filters": {
+        "mask_secrets": {"()": "accounts.log_filters.MaskSecretsFilter"},
+        "short_forbidden": {"()": "accounts.log_filters.ShortForbiddenFilter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["short_forbidden", "mask_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     # WeasyPrint logs every layout step at INFO.
     "loggers": {
+        # runserver's request lines carry receipt tokens: through the filtered handler.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
         "axes": {"level": "WARNING"},

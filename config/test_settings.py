@@ -25,3 +25,6 @@ if "replica" in DATABASES:  # noqa: F405
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # noqa: F405
 # Each test's world is new: no worker memo of the public column (tests turn it on to test it).
 TIAN_PUBLIC_MEMO_SECONDS = 0
+# The test client and the live server speak plain HTTP; the redirect to HTTPS is tested
+# with override_settings (tests/test_security_headers_and_logs.py).
+SECURE_SSL_REDIRECT = False

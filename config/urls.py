@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from accounts import views as account_views
 from proposals.views import workspace as workspace_views
@@ -15,6 +16,12 @@ urlpatterns = [
     path("work/roster/", include("accounts.roster_urls")),
     path("r/", include("replies.receipt_urls")),
     path("accounts/", include("accounts.urls")),
+    # One place to change one's password (it clears the forced change and is recorded).
+    path(
+        "admin/password_change/",
+        RedirectView.as_view(pattern_name="password_change"),
+        name="admin_password_change",
+    ),
     path("admin/", admin.site.urls),
     path("healthz", account_views.healthz, name="healthz"),
 ]

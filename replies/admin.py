@@ -5,10 +5,16 @@ Every field of a letter and a receipt is the workflow's. What an administrator m
 same services as the staff screens, and leave an audit event.
 """
 
+import functools
+
 from django import forms
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from accounts.sessions import needs_reauthentication
 from core.admin import ModelAdmin
 from core.forms import OneLineField
 from core.paginator import EstimatingPaginator
@@ -272,6 +278,19 @@ def _sign(letter, user):
     return services.sign(letter, user)
 
 
+def password_before_signing(action):
+    """Signing in the admin asks for the password again as the sign-off page does."""
+
+    @functools.wraps(action)
+    def wrapped(modeladmin, request, queryset):
+        if needs_reauthentication(request):
+            back = reverse("admin:replies_replyletter_changelist")
+            return redirect(f"{reverse('reauthenticate')}?{urlencode({'next': back})}")
+        return action(modeladmin, request, queryset)
+
+    return wrapped
+
+
 def _send_back(letter, user, comment):
     return services.send_back(letter, user, comment)
 
@@ -312,7 +331,7 @@ def _close(proposal, user, comment=""):
 
 ReplyLetterAdmin.actions = [
     workflow_action(_submit, _("Submit for sign-off"), aa.OutstandingReasonForm),
-    workflow_action(_sign, _("Sign off")),
+    password_before_signing(workflow_action(_sign, _("Sign off"))),
     workflow_action(_send_back, _("Send back to the drafter"), aa.RequiredCommentForm),
     workflow_action(_reopen, _("Reopen a signed letter"), aa.RequiredCommentForm),
     workflow_action(_send, _("Send to the proposers")),

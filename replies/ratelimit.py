@@ -1,16 +1,24 @@
-"""A small per-address rate limiter on Django's cache: fixed one-hour windows.
+"""A small per-address rate limiter: fixed one-hour windows.
 
-It throttles guessing at the receipt links (every request counts, valid or not).
-The counts live in the default cache. The default local-memory cache is per process,
-so in production with several gunicorn workers set DJANGO_REDIS_URL (or Django's database
-cache), or each worker counts on its own. add + incr are atomic in Redis: concurrent
-workers never let more than `limit` through.
+It throttles guessing at the receipt links (every request counts, valid or not). The
+counts must be shared by every gunicorn worker and server: in the default cache when that
+is shared (Redis with DJANGO_REDIS_URL, or memcached), where add + incr are atomic; in the
+database otherwise (`accounts.RateCount`, one row per address and window, incremented by
+an UPDATE that holds the row until it is read back), never in one process's memory.
 """
 
+import datetime
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import RateCount
 
 WINDOW_SECONDS = 3600
 
@@ -32,6 +40,8 @@ def hit(request, scope, limit, window=WINDOW_SECONDS):
     """Count one request from the client in `scope`; False once it is over `limit`."""
     bucket = int(time.time() // window)
     key = f"ratelimit:{scope}:{client_address(request)}:{bucket}"
+    if not cache_is_shared():
+        return count_in_database(key, window) <= limit
     cache.add(key, 0, timeout=window)
     try:
         count = cache.incr(key)
@@ -40,3 +50,25 @@ def hit(request, scope, limit, window=WINDOW_SECONDS):
         cache.set(key, 1, timeout=window)
         count = 1
     return count <= limit
+
+
+def cache_is_shared():
+    """False for a cache in this process's memory (or none), which other workers don't see."""
+    return not isinstance(caches["default"], (LocMemCache, DummyCache))
+
+
+def count_in_database(key, window):
+    """Count one request under `key` in the database; the count including it."""
+    key = key[: RateCount._meta.get_field("key").max_length]
+    with transaction.atomic():
+        if not RateCount.objects.filter(key=key).update(count=F("count") + 1):
+            try:
+                with transaction.atomic():
+                    expires = timezone.now() + datetime.timedelta(seconds=window)
+                    RateCount.objects.create(key=key, count=1, expires=expires)
+                # A new window: the counts of past windows go.
+                RateCount.objects.filter(expires__lt=timezone.now()).delete()
+            except IntegrityError:
+                # Another worker created it first.
+                RateCount.objects.filter(key=key).update(count=F("count") + 1)
+        return RateCount.objects.values_list("count", flat=True).get(key=key)

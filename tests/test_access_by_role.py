@@ -1209,6 +1209,9 @@ NOT_YET_WALKED = {
     # Not an object of the walk's world: a uidb64 and a one-time token, no login; forged,
     # foreign and spent links are tests/test_importing_the_roster.py's.
     "activate",
+    # The one-time password link: its token is the check, whoever follows it
+    # (tests/test_passwords_and_sessions.py).
+    "password_reset_confirm",
 }
 
 

@@ -39,6 +39,7 @@ from accounts.models import (
     Notification,
     OutboxMessage,
     Proposer,
+    RateCount,
     RosterImport,
     Unit,
     User,
@@ -254,6 +255,9 @@ def build_record(world):
             stage=Reminder.Stage.DUE_SOON,
             due=timezone.localdate(),
             sent_on=timezone.localdate(),
+        ),
+        RateCount: RateCount.objects.create(
+            key="receipt:127.0.0.1", count=3, expires=timezone.now() + datetime.timedelta(hours=1)
         ),
         Compendium: Compendium.objects.create(
             session=world.session,

@@ -738,6 +738,18 @@ def build_logout(w):
     return Target(url("logout"), {"next": reverse("public:index")}, [], None)
 
 
+def build_password_change(w):
+    from accounts.forms import PasswordChangeForm
+
+    new = "new-secret-2027"
+    return Target(
+        url("password_change"),
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+        [(User, w.kjj.pk)],
+        PasswordChangeForm(w.kjj),
+    )
+
+
 def build_mark_all_read(w):
     rows = Notification.objects.bulk_create(
         [Notification(recipient=w.kjj, verb="test", message="通知")]
@@ -886,6 +898,7 @@ STAFF_UI = [
     Endpoint("logout", "kjj", build_logout),
     Endpoint("mark_all_read", "kjj", build_mark_all_read),
     Endpoint("outbox", "tiwei", build_outbox_retry),
+    Endpoint("password_change", "kjj", build_password_change),
 ]
 
 # Named URL patterns outside the admin that take no POST form: lists, pages, files, feeds.
@@ -935,6 +948,12 @@ GET_ONLY = {
     "roster:preview",
     "roster:done",
     "roster:accounts",
+    # Django's own pages after a password change or reset: text and a link; and the
+    # admin's password change, which sends to ours.
+    "admin_password_change",
+    "password_change_done",
+    "password_reset_done",
+    "password_reset_complete",
 }
 
 # Forms not walked here yet: each name below must leave this set for a row of STAFF_UI.
@@ -953,6 +972,26 @@ NOT_YET_WALKED = {
     # reset-confirm flow (the token moves to the session first); forged, foreign, spent and
     # nonsense tokens and weak passwords: tests/test_importing_the_roster.py.
     "activate",
+    "proposals:request_extension",
+    "proposals:decide_extension",
+    "proposals:mark_key",
+    "proposals:supervise",
+    "proposals:answer_supervision",
+    # The one-time link: its token is the check (Django's SetPasswordForm behind it);
+    # tests/test_passwords_and_sessions.py uses, reuses and expires it.
+    "password_reset_confirm",
+    # They change no row (a mail or an SMS is sent; the session notes the password), so the
+    # walk's "the valid POST did something" cannot hold: hostile input to them is
+    # tests/test_passwords_and_sessions.py's.
+    "password_reset",
+    "reauthenticate",
+}
+ACTIONS_NOT_YET_WALKED = {
+    "admin:proposals.assignment:action__request_extension",
+    "admin:proposals.assignment:action__supervise",
+    "admin:proposals.extensionrequest:action__approve_extension",
+    "admin:proposals.extensionrequest:action__refuse_extension",
+    "admin:proposals.supervisionnote:action__answer_supervision",
 }
 ACTIONS_NOT_YET_WALKED = set()
 
@@ -1283,7 +1322,17 @@ ADMIN = [
 # Admin actions that are not workflow steps and take no input: Django's bulk delete,
 # deactivating users, django-axes' clean-up of expired login attempts, sending failed
 # outbox messages again (tests/test_outbox.py).
-ADMIN_NOT_WORKFLOW = {"delete_selected", "deactivate", "cleanup_expired_attempts", "retry"}
+ADMIN_NOT_WORKFLOW = {
+    "delete_selected",
+    "deactivate",
+    "cleanup_expired_attempts",
+    # The outbox: send failed messages again (accounts/outbox.py, tests/test_outbox.py).
+    "retry",
+    # Accounts, not the workflow: tests/test_passwords_and_sessions.py.
+    "issue_password_reset",
+    "unlock_logins",
+    "unlock",
+}
 
 ENDPOINTS = {endpoint.name: endpoint for endpoint in STAFF_UI + ADMIN}
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Membership
 from accounts.notifications import absolute_url
+from accounts.sessions import recent_password_required
 from core.views import add_refusal_to_form, require, run, safe_next
 from core.workflow import Refused
 from proposals import access as proposal_access
@@ -320,6 +321,7 @@ def submit(request, pk):
 
 @login_required
 @require_POST
+@recent_password_required
 def sign(request, pk):
     _require_leader(request.user)
     letter = access.get_letter_for_user(request.user, pk)
@@ -461,6 +463,7 @@ def propose_correction(request, pk):
 
 @login_required
 @require_POST
+@recent_password_required
 def sign_correction(request, pk):
     _require_leader(request.user)
     letter = access.get_letter_for_user(request.user, pk)
