@@ -1,26 +1,71 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import ModelAdmin, SafeActionsMixin
+from core.admin import ModelAdmin, RecordAdmin, SafeActionsMixin
 from core.paginator import EstimatingPaginator
 
-from .models import Membership, Notification, Proposer, Unit, User
+from . import audit, roles
+from .models import Membership, Notification, Proposer, SecurityEvent, Unit, User
 
 admin.site.site_header = _("Proposal handling administration")
 admin.site.site_title = _("Proposal handling")
 admin.site.index_title = _("Site administration")
 
 
+class MembershipForm(forms.ModelForm):
+    """A unit role is a business role: never for one of the three administrators."""
+
+    def clean(self):
+        data = super().clean()
+        user = data.get("user") or getattr(self.instance, "user", None)
+        if user is not None and user.pk:
+            for problem in roles.conflicts(roles.role_names(user), has_memberships=True):
+                self.add_error(None, problem)
+        return data
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipForm
     extra = 0
     autocomplete_fields = ["user", "unit"]
 
 
+class UserChangeForm(auth_forms.UserChangeForm):
+    """Separation of duties: one administrator role a person, and none with a business role."""
+
+    def clean(self):
+        data = super().clean()
+        user = self.instance
+        groups = data["groups"] if "groups" in data else (user.groups.all() if user.pk else [])
+        for problem in roles.conflicts(
+            {group.name for group in groups},
+            is_superuser=data.get("is_superuser", user.is_superuser),
+            is_committee_staff=data.get("is_committee_staff", user.is_committee_staff),
+            has_memberships=bool(user.pk) and user.memberships.exists(),
+        ):
+            self.add_error(None, problem)
+        return data
+
+
+# Who may change what on a user (accounts/roles.py): the system administrator the account and
+# the personal details (`change_user`), the security administrator the roles and
+# permissions (`assign_roles`), only a superuser the superuser flag.
+ACCOUNT_FIELDS = ["username", "full_name", "phone", "email", "is_active"]
+ROLE_FIELDS = ["is_committee_staff", "is_staff", "groups", "user_permissions"]
+
+
 @admin.register(User)
 class UserAdmin(SafeActionsMixin, DjangoUserAdmin):
+    form = UserChangeForm
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("full_name", "phone", "email")}),
@@ -62,6 +107,53 @@ class UserAdmin(SafeActionsMixin, DjangoUserAdmin):
     inlines = [MembershipInline]
     actions = ["deactivate"]
 
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) or request.user.has_perm(
+            "accounts.assign_roles"
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None or request.user.is_superuser:
+            return list(super().get_readonly_fields(request, obj))
+        readonly = ["is_superuser", "last_login", "date_joined"]
+        if not request.user.has_perm("accounts.change_user"):
+            readonly += ACCOUNT_FIELDS
+        # Nobody gives themselves a role.
+        if not request.user.has_perm("accounts.assign_roles") or obj.pk == request.user.pk:
+            readonly += ROLE_FIELDS
+        return readonly
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "user_permissions" and not request.user.is_superuser:
+            field.queryset = roles.grantable_permissions(field.queryset)
+        return field
+
+    def get_inline_instances(self, request, obj=None):
+        # Unit roles are the security administrator's, and never one's own.
+        if obj is not None and obj.pk == request.user.pk and not request.user.is_superuser:
+            return []
+        return super().get_inline_instances(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        # Setting someone's password is the account's administrator's, not the one who
+        # assigns roles (who would otherwise log in as anyone with any role).
+        if not request.user.has_perm("accounts.change_user"):
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            audit.record_personal_data_view(request, self.get_object(request, unquote(object_id)))
+        return response
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.has_perm("accounts.change_user"):
+            actions.pop("deactivate", None)
+        return actions
+
     @admin.action(description=_("Deactivate the selected users (they can no longer log in)"))
     def deactivate(self, request, queryset):
         # A user who appears in the record (audit events, letters they signed, …) is kept
@@ -84,6 +176,7 @@ class UnitAdmin(ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(ModelAdmin):
+    form = MembershipForm
     list_display = ["user", "unit", "role", "title"]
     list_filter = ["role"]
     search_fields = [
@@ -104,6 +197,12 @@ class ProposerAdmin(ModelAdmin):
     search_fields = ["name", "sector", "party", "phone", "user__username", "user__full_name"]
     autocomplete_fields = ["user"]
     list_select_related = ["user"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            audit.record_personal_data_view(request, self.get_object(request, unquote(object_id)))
+        return response
 
 
 @admin.register(Notification)
@@ -129,3 +228,61 @@ class NotificationAdmin(ModelAdmin):
 
     show_full_result_count = False
     paginator = EstimatingPaginator
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(RecordAdmin):
+    """The security record, for the audit administrator to read (and the staff UI's audit
+    page to filter and export). Nothing here changes it; `purge_audit` ages it out."""
+
+    list_display = [
+        "created_at",
+        "kind",
+        "actor_name",
+        "object_type",
+        "object_repr",
+        "ip_address",
+    ]
+    list_filter = ["kind"]
+    search_fields = ["actor_name__exact", "object_repr", "object_id__exact"]
+    fields = [
+        "created_at",
+        "kind",
+        "actor",
+        "actor_name",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "ip_address",
+        "details",
+    ]
+    readonly_fields = fields
+    ordering = ["-created_at", "-id"]
+    show_full_result_count = False
+    paginator = EstimatingPaginator
+    list_per_page = 50
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(SafeActionsMixin, DjangoGroupAdmin):
+    """The three administrator roles are defined in code (accounts/roles.py): shown, not
+    edited. Other groups are the security administrator's."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "permissions" and not request.user.is_superuser:
+            field.queryset = roles.grantable_permissions(field.queryset)
+        return field
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.name in roles.ROLES:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.name in roles.ROLES:
+            return False
+        return super().has_delete_permission(request, obj)

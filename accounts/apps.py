@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Accounts and units")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from . import audit, roles  # noqa: F401 — the security record's receivers
+
+        post_migrate.connect(roles.sync_role_groups, dispatch_uid="accounts.sync_role_groups")

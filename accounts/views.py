@@ -1,3 +1,5 @@
+import json
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -5,12 +7,16 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from core.views import is_local_path
+from core.paginator import EstimatingPaginator
+from core.spreadsheets import xlsx_response
+from core.views import is_local_path, require
 
-from .models import Notification
+from .forms import AuditFilterForm
+from .models import Notification, SecurityEvent
 
 
 @require_GET
@@ -66,3 +72,84 @@ class LogoutView(auth_views.LogoutView):
     def get_redirect_url(self):
         target = super().get_redirect_url()
         return target if is_local_path(target) else None
+
+
+# --- the security record, for the audit administrator ---------------------------------------
+
+AUDIT_PAGE_SIZE = 50
+
+
+def may_read_the_record(user):
+    """The audit administrator (accounts/roles.py), and a superuser at installation."""
+    return user.has_perm("accounts.view_securityevent")
+
+
+def filtered_record(request):
+    form = AuditFilterForm(request.GET or None)
+    return form, form.filter(SecurityEvent.objects.all())
+
+
+@login_required
+@require_GET
+def audit_record(request):
+    """The security record: filter by person, time, kind and object; newest first."""
+    require(may_read_the_record(request.user))
+    form, queryset = filtered_record(request)
+    queryset = queryset.order_by("-created_at", "-id")
+    paginator = EstimatingPaginator(queryset, AUDIT_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "accounts/audit.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+@login_required
+@require_GET
+def audit_export(request):
+    """The filtered record as .xlsx (the download is itself recorded, with its filters)."""
+    require(may_read_the_record(request.user))
+    _form, queryset = filtered_record(request)
+    kinds = dict(SecurityEvent.Kind.choices)
+    rows = (
+        (
+            timezone.localtime(created_at).strftime("%Y-%m-%d %H:%M:%S"),
+            str(kinds.get(kind, kind)),
+            actor_name,
+            object_type,
+            object_id,
+            object_repr,
+            ip_address or "",
+            json.dumps(details, ensure_ascii=False, sort_keys=True) if details else "",
+        )
+        for created_at, kind, actor_name, object_type, object_id, object_repr, ip_address, details in (
+            queryset.order_by("-created_at", "-id")
+            .values_list(
+                "created_at",
+                "kind",
+                "actor_name",
+                "object_type",
+                "object_id",
+                "object_repr",
+                "ip_address",
+                "details",
+            )
+            .iterator(chunk_size=2000)
+        )
+    )
+    headers = [
+        _("Time"),
+        _("Kind"),
+        _("Person"),
+        _("Object type"),
+        _("Object id"),
+        _("Object"),
+        _("IP address"),
+        _("Details"),
+    ]
+    return xlsx_response(
+        "安全审计记录", _("Security record"), headers, rows, [20, 16, 16, 18, 10, 30, 16, 60]
+    )

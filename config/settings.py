@@ -63,6 +63,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Separation of duties and the security record: the request its rows belong to, and
+    # every .xlsx download.
+    "accounts.audit.SecurityRecordMiddleware",
     # After authentication: only anonymous readers of the public pages use the replica.
     "config.db_router.ReplicaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -313,3 +316,9 @@ SESSION_ENGINE = os.environ.get(
     if SHARED_MEMORY_CACHE
     else "django.contrib.sessions.backends.db",
 )
+
+# --- Separation of duties and the security record (accounts/roles.py, accounts/audit.py) ---
+# How long the security record is kept, in days: at least 183 (six months, 网络安全法 art. 21;
+# a shorter value is a system-check error), three years unless set. `manage.py purge_audit`
+# deletes rows past it.
+AUDIT_RETENTION_DAYS = int(os.environ.get("DJANGO_AUDIT_RETENTION_DAYS", str(3 * 365)))

@@ -10,6 +10,7 @@ urlpatterns = [
     path("work/closing/", include("replies.closing_urls")),
     path("work/statistics/", include("replies.statistics_urls")),
     path("work/proposals/", include("proposals.urls")),
+    path("work/audit/", include("accounts.audit_urls")),
     path("work/replies/", include("replies.urls")),
     path("r/", include("replies.receipt_urls")),
     path("accounts/", include("accounts.urls")),
