@@ -73,7 +73,13 @@ class AuditFilterForm(forms.Form):
             end = datetime.datetime.combine(until, datetime.time.min, zone)
             queryset = queryset.filter(created_at__lt=end + datetime.timedelta(days=1))
         if kind := data.get("kind"):
-            queryset = queryset.filter(kind=kind)
+            queryset = self.filter_kind(queryset, kind)
         if obj := data.get("object"):
-            queryset = queryset.filter(Q(object_repr__icontains=obj) | Q(object_id=obj))
+            queryset = self.filter_object(queryset, obj)
         return queryset
+
+    def filter_kind(self, queryset, kind):
+        return queryset.filter(kind=kind)
+
+    def filter_object(self, queryset, text):
+        return queryset.filter(Q(object_repr__icontains=text) | Q(object_id=text))

@@ -314,3 +314,59 @@ def test_postgresql_itself_refuses_to_change_or_delete_young_rows(world):
         cursor.execute(f"DELETE FROM {table} WHERE id = %s", [old.pk])
     assert SecurityEvent.objects.filter(pk=event.pk, actor_name="kjj").exists()
     assert not SecurityEvent.objects.filter(pk=old.pk).exists()
+
+
+# --- the proposals' workflow events, on the same terms ---------------------------------------------
+
+
+def workflow_event(world, verb, days=0, **fields):
+    from proposals.models import Event
+
+    return Event.objects.create(
+        proposal=world.proposal,
+        verb=verb,
+        created_at=timezone.now() - datetime.timedelta(days=days),
+        **fields,
+    )
+
+
+def test_the_auditor_reads_and_exports_the_workflow_events(world, client, auditor):
+    workflow_event(world, "assigned", days=3, actor=world.tiwei, to_state="handling")
+    workflow_event(world, "acknowledged", days=1, actor=world.kjj)
+    client.force_login(auditor)
+    response = client.get(reverse("proposals:events"), {"person": "kjj"})
+    assert response.status_code == 200
+    assert [e.verb for e in response.context["page"]] == ["acknowledged"]
+    response = client.get(reverse("proposals:events"), {"kind": "assigned", "object": "69"})
+    assert [e.verb for e in response.context["page"]] == ["assigned"]
+    response = client.get(reverse("proposals:events_export"), {"person": "tiwei"})
+    rows = rows_of(b"".join(response.streaming_content))
+    assert len(rows) == 2 and rows[1][2] == "tiwei" and rows[1][3] == 69
+    assert events(Kind.EXPORTED, details__view="proposals:events_export").exists()
+
+
+@pytest.mark.parametrize("who", ["tiwei", "kjj", "admin_role_system"])
+def test_nobody_else_reads_the_workflow_events_page(world, client, who):
+    if who == "admin_role_system":
+        user = make_user("sysadmin", "系统管理员", is_staff=True)
+        user.groups.add(Group.objects.get(name=roles.SYSTEM_ADMIN))
+    else:
+        user = getattr(world, who)
+    client.force_login(user)
+    assert client.get(reverse("proposals:events")).status_code == 403
+    assert client.get(reverse("proposals:events_export")).status_code == 403
+
+
+def test_the_events_page_costs_the_same_queries_for_few_rows_and_many(
+    world, client, auditor, django_assert_max_num_queries
+):
+    client.force_login(auditor)
+    client.get(reverse("proposals:events"))
+    workflow_event(world, "assign", actor=world.tiwei)
+    with django_assert_max_num_queries(10) as few:
+        client.get(reverse("proposals:events"))
+    for _ in range(60):
+        workflow_event(world, "acknowledge", actor=world.kjj)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(reverse("proposals:events"), {"since": "2020-01-01"})
+    assert len(response.context["page"]) == 50
