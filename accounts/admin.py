@@ -56,6 +56,11 @@ class UserChangeForm(auth_forms.UserChangeForm):
         return data
 
 
+@admin.display(description=_("phone"))
+def masked_phone(obj):
+    return obj.masked_phone
+
+
 # Who may change what on a user (accounts/roles.py): the system administrator the account and
 # the personal details (`change_user`), the security administrator the roles and
 # permissions (`assign_roles`), only a superuser the superuser flag.
@@ -96,14 +101,15 @@ class UserAdmin(SafeActionsMixin, DjangoUserAdmin):
     list_display = [
         "username",
         "full_name",
-        "phone",
+        masked_phone,
         "email",
         "is_committee_staff",
         "is_staff",
         "is_active",
     ]
     list_filter = ["is_committee_staff", "is_staff", "is_superuser", "is_active", "groups"]
-    search_fields = ["username", "full_name", "email", "phone"]
+    # Not the phone: it is encrypted at rest (core/fields.py), nothing can search it.
+    search_fields = ["username", "full_name", "email"]
     inlines = [MembershipInline]
     actions = ["deactivate"]
 
@@ -191,10 +197,11 @@ class MembershipAdmin(ModelAdmin):
 
 @admin.register(Proposer)
 class ProposerAdmin(ModelAdmin):
-    # Phone and address are private to the public, not to administrators.
-    list_display = ["name", "kind", "sector", "party", "user", "phone", "is_active"]
+    # Phone and address are private: the list shows the phone masked; the change page (whose
+    # every opening is recorded) shows it whole. Encrypted at rest: not searchable.
+    list_display = ["name", "kind", "sector", "party", "user", masked_phone, "is_active"]
     list_filter = ["kind", "is_active"]
-    search_fields = ["name", "sector", "party", "phone", "user__username", "user__full_name"]
+    search_fields = ["name", "sector", "party", "user__username", "user__full_name"]
     autocomplete_fields = ["user"]
     list_select_related = ["user"]
 

@@ -7,12 +7,15 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import EncryptedCharField, mask_phone
+
 
 class User(AbstractUser):
     """A person who logs in: committee staff, unit people, proposers, administrators."""
 
     full_name = models.CharField(_("full name"), max_length=60, blank=True)
-    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # Encrypted at rest (core/fields.py); shown masked (mask_phone) except to who calls.
+    phone = EncryptedCharField(_("phone"), max_length=30, blank=True)
     is_committee_staff = models.BooleanField(
         _("committee staff"),
         default=False,
@@ -33,6 +36,10 @@ class User(AbstractUser):
 
     def get_full_name(self):
         return self.full_name or self.username
+
+    @property
+    def masked_phone(self):
+        return mask_phone(self.phone)
 
 
 class Unit(models.Model):
@@ -139,8 +146,8 @@ class Proposer(models.Model):
     )
     sector = models.CharField(_("sector"), max_length=60, blank=True)
     party = models.CharField(_("political affiliation"), max_length=60, blank=True)
-    # Private: never on a public page.
-    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # Private: never on a public page. Encrypted at rest, masked but for who calls them.
+    phone = EncryptedCharField(_("phone"), max_length=30, blank=True)
     email = models.EmailField(_("email"), blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -157,6 +164,10 @@ class Proposer(models.Model):
     @property
     def is_member(self):
         return self.kind == self.Kind.MEMBER
+
+    @property
+    def masked_phone(self):
+        return mask_phone(self.phone)
 
     @property
     def salutation(self):

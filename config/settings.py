@@ -322,3 +322,16 @@ SESSION_ENGINE = os.environ.get(
 # a shorter value is a system-check error), three years unless set. `manage.py purge_audit`
 # deletes rows past it.
 AUDIT_RETENTION_DAYS = int(os.environ.get("DJANGO_AUDIT_RETENTION_DAYS", str(3 * 365)))
+
+# Personal data encrypted at rest (core/fields.py): Fernet keys, comma-separated, newest
+# first; the first encrypts, all decrypt (rotation: README). Generate one with
+# python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+FIELD_ENCRYPTION_KEYS = env_list("DJANGO_FIELD_ENCRYPTION_KEYS")
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_FIELD_ENCRYPTION_KEYS is not set (members' phone numbers are encrypted "
+            "with it). Set it in the environment, or set DJANGO_DEBUG=1 for local development."
+        )
+    # Development only: a fixed key, so that a local database stays readable.
+    FIELD_ENCRYPTION_KEYS = ["ZGV2ZWxvcG1lbnQtb25seS1maWVsZC1rZXktMDAwMDA="]
