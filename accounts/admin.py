@@ -135,6 +135,16 @@ class UserAdmin(SafeActionsMixin, DjangoUserAdmin):
             field.queryset = roles.grantable_permissions(field.queryset)
         return field
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or request.user.has_perm("accounts.change_user"):
+            return fieldsets
+        # Who assigns roles has no need of the phone number.
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "phone"]})
+            for name, options in fieldsets
+        ]
+
     def get_inline_instances(self, request, obj=None):
         # Unit roles are the security administrator's, and never one's own.
         if obj is not None and obj.pk == request.user.pk and not request.user.is_superuser:

@@ -107,6 +107,14 @@ def test_the_security_administrator_assigns_roles_but_not_personal_details(clien
     fields = page.context["adminform"].form.fields
     assert "groups" in fields and "is_committee_staff" in fields
     assert "full_name" not in fields and "phone" not in fields and "is_superuser" not in fields
+    w.zhanghua.phone = "13900000069"
+    w.zhanghua.save()
+    assert (
+        "13900000069"
+        not in client.get(
+            reverse("admin:accounts_user_change", args=[w.zhanghua.pk])
+        ).content.decode()
+    )
     data = {"groups": [], "user_permissions": [], "is_staff": "", "is_committee_staff": "on"}
     data.update(inline_management("memberships", w.kjj))
     response = client.post(reverse("admin:accounts_user_change", args=[w.kjj.pk]), data)
