@@ -202,6 +202,8 @@ def on_m2m_changed(field):
             return
         if action not in ("post_add", "post_remove", "post_clear"):
             return
+        if action != "post_clear" and not pk_set:
+            return  # adding what was already there
         if action == "post_clear":
             pk_set = getattr(instance, "_cleared", None) if not reverse else None
             action = "post_remove"
@@ -224,8 +226,16 @@ m2m_changed.connect(_user_permissions_changed, sender=User.user_permissions.thro
 m2m_changed.connect(_group_permissions_changed, sender=Group.permissions.through)
 
 
+@receiver(post_init, sender=Membership)
+def remember_membership(sender, instance, **kwargs):
+    instance._was = (instance.unit_id, instance.role)
+
+
 @receiver(post_save, sender=Membership)
 def on_membership_saved(sender, instance, created, **kwargs):
+    was, instance._was = getattr(instance, "_was", None), (instance.unit_id, instance.role)
+    if not created and was == instance._was:
+        return  # the leader's title, not a role
     record(
         Kind.ROLES_CHANGED,
         obj=instance.user,
