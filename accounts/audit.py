@@ -197,8 +197,10 @@ def _names(model, pks):
 def on_m2m_changed(field):
     def receiver_(sender, instance, action, reverse, model, pk_set, **kwargs):
         if action == "pre_clear":
-            # What is about to go: read now, record after.
-            instance._cleared = list(getattr(instance, field).values_list("pk", flat=True))
+            # What is about to go: read now, record after (from the other side, the ids
+            # are of the many; the row names the one they left).
+            if not reverse:
+                instance._cleared = list(getattr(instance, field).values_list("pk", flat=True))
             return
         if action not in ("post_add", "post_remove", "post_clear"):
             return

@@ -93,6 +93,11 @@ def test_group_permission_flag_and_membership_changes_are_recorded(world):
     assert events(Kind.ROLES_CHANGED).latest("id").details["field"] == "user_permissions"
     auditors.user_set.add(world.zhanghua)  # from the group's side
     assert events(Kind.ROLES_CHANGED).latest("id").object_repr == roles.AUDIT_ADMIN
+    auditors.user_set.clear()
+    world.lisi.user_permissions.clear()
+    assert events(Kind.ROLES_CHANGED).latest("id").details["removed"] == [
+        str(Permission.objects.get(codename="view_unit"))
+    ]
 
     world.lisi.is_staff = True
     world.lisi.save()
@@ -104,7 +109,7 @@ def test_group_permission_flag_and_membership_changes_are_recorded(world):
     membership.delete()
     changes = list(events(Kind.ROLES_CHANGED).order_by("id")[count:])
     assert [e.details["change"] for e in changes] == ["added", "removed"]
-    assert events(Kind.ROLES_CHANGED).count() == before + 7
+    assert events(Kind.ROLES_CHANGED).count() == before + 9
 
 
 def test_admin_views_of_personal_data_are_recorded(world, admin_client):
