@@ -1,19 +1,24 @@
 from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
 from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import ModelAdmin, SafeActionsMixin
+from core.admin import ModelAdmin, RecordAdmin, SafeActionsMixin
 from core.paginator import EstimatingPaginator
 
-from . import outbox, passwords
+from . import audit, outbox, passwords, roles
 from .models import (
     Membership,
     Notification,
@@ -21,6 +26,7 @@ from .models import (
     Proposer,
     RateCount,
     RosterImport,
+    SecurityEvent,
     Unit,
     User,
 )
@@ -32,14 +38,57 @@ admin.site.site_title = _("Proposal handling")
 admin.site.index_title = _("Site administration")
 
 
+class MembershipForm(forms.ModelForm):
+    """A unit role is a business role: never for one of the three administrators."""
+
+    def clean(self):
+        data = super().clean()
+        user = data.get("user") or getattr(self.instance, "user", None)
+        if user is not None and user.pk:
+            for problem in roles.conflicts(roles.role_names(user), has_memberships=True):
+                self.add_error(None, problem)
+        return data
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipForm
     extra = 0
     autocomplete_fields = ["user", "unit"]
 
 
+class UserChangeForm(auth_forms.UserChangeForm):
+    """Separation of duties: one administrator role a person, and none with a business role."""
+
+    def clean(self):
+        data = super().clean()
+        user = self.instance
+        groups = data["groups"] if "groups" in data else (user.groups.all() if user.pk else [])
+        for problem in roles.conflicts(
+            {group.name for group in groups},
+            is_superuser=data.get("is_superuser", user.is_superuser),
+            is_committee_staff=data.get("is_committee_staff", user.is_committee_staff),
+            has_memberships=bool(user.pk) and user.memberships.exists(),
+        ):
+            self.add_error(None, problem)
+        return data
+
+
+@admin.display(description=_("phone"))
+def masked_phone(obj):
+    return obj.masked_phone
+
+
+# Who may change what on a user (accounts/roles.py): the system administrator the account and
+# the personal details (`change_user`), the security administrator the roles and
+# permissions (`assign_roles`), only a superuser the superuser flag.
+ACCOUNT_FIELDS = ["username", "full_name", "phone", "email", "is_active"]
+ROLE_FIELDS = ["is_committee_staff", "is_staff", "groups", "user_permissions"]
+
+
 @admin.register(User)
 class UserAdmin(SafeActionsMixin, DjangoUserAdmin):
+    form = UserChangeForm
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("full_name", "phone", "email")}),
@@ -81,14 +130,15 @@ class UserAdmin(SafeActionsMixin, DjangoUserAdmin):
     list_display = [
         "username",
         "full_name",
-        "phone",
+        masked_phone,
         "email",
         "is_committee_staff",
         "is_staff",
         "is_active",
     ]
     list_filter = ["is_committee_staff", "is_staff", "is_superuser", "is_active", "groups"]
-    search_fields = ["username", "full_name", "email", "phone"]
+    # Not the phone: it is encrypted at rest (core/fields.py), nothing can search it.
+    search_fields = ["username", "full_name", "email"]
     inlines = [MembershipInline]
     actions = ["deactivate", "issue_password_reset", "unlock_logins"]
 
@@ -96,6 +146,8 @@ class UserAdmin(SafeActionsMixin, DjangoUserAdmin):
         actions = super().get_actions(request)
         if not request.user.has_perm(UNLOCK_PERMISSION):
             actions.pop("unlock_logins", None)
+        if not request.user.has_perm("accounts.change_user"):
+            actions.pop("deactivate", None)
         return actions
 
     def save_model(self, request, obj, form, change):
@@ -105,6 +157,10 @@ class UserAdmin(SafeActionsMixin, DjangoUserAdmin):
             passwords.mark_set_by_admin(obj, by=request.user, request=request)
 
     def user_change_password(self, request, id, form_url=""):
+        # Setting someone's password is the account's administrator's, not the one who
+        # assigns roles (who would otherwise log in as anyone with any role).
+        if not request.user.has_perm("accounts.change_user"):
+            raise PermissionDenied
         response = super().user_change_password(request, id, form_url)
         if request.method == "POST" and isinstance(response, HttpResponseRedirect):
             user = self.get_object(request, unquote(id))
@@ -153,6 +209,50 @@ class UserAdmin(SafeActionsMixin, DjangoUserAdmin):
             % {"count": count},
         )
 
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) or request.user.has_perm(
+            "accounts.assign_roles"
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None or request.user.is_superuser:
+            return list(super().get_readonly_fields(request, obj))
+        readonly = ["is_superuser", "last_login", "date_joined"]
+        if not request.user.has_perm("accounts.change_user"):
+            readonly += ACCOUNT_FIELDS
+        # Nobody gives themselves a role.
+        if not request.user.has_perm("accounts.assign_roles") or obj.pk == request.user.pk:
+            readonly += ROLE_FIELDS
+        return readonly
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "user_permissions" and not request.user.is_superuser:
+            field.queryset = roles.grantable_permissions(field.queryset)
+        return field
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or request.user.has_perm("accounts.change_user"):
+            return fieldsets
+        # Who assigns roles has no need of the phone number.
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "phone"]})
+            for name, options in fieldsets
+        ]
+
+    def get_inline_instances(self, request, obj=None):
+        # Unit roles are the security administrator's, and never one's own.
+        if obj is not None and obj.pk == request.user.pk and not request.user.is_superuser:
+            return []
+        return super().get_inline_instances(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            audit.record_personal_data_view(request, self.get_object(request, unquote(object_id)))
+        return response
+
     @admin.action(description=_("Deactivate the selected users (they can no longer log in)"))
     def deactivate(self, request, queryset):
         # A user who appears in the record (audit events, letters they signed, …) is kept
@@ -175,6 +275,7 @@ class UnitAdmin(ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(ModelAdmin):
+    form = MembershipForm
     list_display = ["user", "unit", "role", "title"]
     list_filter = ["role"]
     search_fields = [
@@ -189,20 +290,19 @@ class MembershipAdmin(ModelAdmin):
 
 @admin.register(Proposer)
 class ProposerAdmin(ModelAdmin):
-    # Phone and address are private to the public, not to administrators.
-    list_display = ["name", "number", "kind", "sector", "party", "user", "phone", "is_active"]
+    # Phone and address are private: the list shows the phone masked; the change page (whose
+    # every opening is recorded) shows it whole. Encrypted at rest: not searchable.
+    list_display = ["name", "number", "kind", "sector", "party", "user", masked_phone, "is_active"]
     list_filter = ["kind", "is_active"]
-    search_fields = [
-        "name",
-        "number",
-        "sector",
-        "party",
-        "phone",
-        "user__username",
-        "user__full_name",
-    ]
+    search_fields = ["name", "number", "sector", "party", "user__username", "user__full_name"]
     autocomplete_fields = ["user"]
     list_select_related = ["user"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            audit.record_personal_data_view(request, self.get_object(request, unquote(object_id)))
+        return response
 
 
 @admin.register(Notification)
@@ -352,3 +452,61 @@ class AccessAttemptAdmin(SafeActionsMixin, AxesAccessAttemptAdmin):
             )
             % {"count": count},
         )
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(RecordAdmin):
+    """The security record, for the audit administrator to read (and the staff UI's audit
+    page to filter and export). Nothing here changes it; `purge_audit` ages it out."""
+
+    list_display = [
+        "created_at",
+        "kind",
+        "actor_name",
+        "object_type",
+        "object_repr",
+        "ip_address",
+    ]
+    list_filter = ["kind"]
+    search_fields = ["actor_name__exact", "object_repr", "object_id__exact"]
+    fields = [
+        "created_at",
+        "kind",
+        "actor",
+        "actor_name",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "ip_address",
+        "details",
+    ]
+    readonly_fields = fields
+    ordering = ["-created_at", "-id"]
+    show_full_result_count = False
+    paginator = EstimatingPaginator
+    list_per_page = 50
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(SafeActionsMixin, DjangoGroupAdmin):
+    """The three administrator roles are defined in code (accounts/roles.py): shown, not
+    edited. Other groups are the security administrator's."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "permissions" and not request.user.is_superuser:
+            field.queryset = roles.grantable_permissions(field.queryset)
+        return field
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.name in roles.ROLES:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.name in roles.ROLES:
+            return False
+        return super().has_delete_permission(request, obj)

@@ -7,4 +7,8 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and units")
 
     def ready(self):
-        from . import checks, sessions  # noqa: F401 — they register checks and receivers
+        from django.db.models.signals import post_migrate
+
+        from . import audit, checks, roles, sessions  # noqa: F401 — checks and receivers
+
+        post_migrate.connect(roles.sync_role_groups, dispatch_uid="accounts.sync_role_groups")

@@ -1,15 +1,21 @@
+import datetime
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import EncryptedCharField, mask_phone
+
 
 class User(AbstractUser):
     """A person who logs in: committee staff, unit people, proposers, administrators."""
 
     full_name = models.CharField(_("full name"), max_length=60, blank=True)
-    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # Encrypted at rest (core/fields.py); shown masked (mask_phone) except to who calls.
+    phone = EncryptedCharField(_("phone"), max_length=30, blank=True)
     is_committee_staff = models.BooleanField(
         _("committee staff"),
         default=False,
@@ -26,12 +32,21 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        permissions = [
+            # The security administrator's: groups, permissions, staff and committee flags.
+            # Changing a user's personal data is `change_user`, the system administrator's.
+            ("assign_roles", _("Can assign roles and permissions")),
+        ]
 
     def __str__(self):
         return self.full_name or self.username
 
     def get_full_name(self):
         return self.full_name or self.username
+
+    @property
+    def masked_phone(self):
+        return mask_phone(self.phone)
 
 
 class Unit(models.Model):
@@ -147,8 +162,8 @@ class Proposer(models.Model):
     sector = models.CharField(_("sector"), max_length=60, blank=True)
     party = models.CharField(_("political affiliation"), max_length=60, blank=True)
     workplace = models.CharField(_("workplace and position"), max_length=200, blank=True)
-    # Private: never on a public page.
-    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # Private: never on a public page. Encrypted at rest, masked but for who calls them.
+    phone = EncryptedCharField(_("phone"), max_length=30, blank=True)
     email = models.EmailField(_("email"), blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -172,6 +187,10 @@ class Proposer(models.Model):
     @property
     def is_member(self):
         return self.kind == self.Kind.MEMBER
+
+    @property
+    def masked_phone(self):
+        return mask_phone(self.phone)
 
     @property
     def salutation(self):
@@ -295,3 +314,112 @@ class RateCount(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.count}"
+
+
+# --- the security record ---------------------------------------------------------------------
+
+# 网络安全法 art. 21: network logs are kept at least six months. Nothing shorter is accepted.
+MINIMUM_RETENTION_DAYS = 183
+
+
+class RecordProtected(Exception):
+    """A change to the security record that is refused: rows are append-only and kept."""
+
+
+def retention_days():
+    """How long the security record is kept (settings.AUDIT_RETENTION_DAYS, ≥ six months)."""
+    return max(int(getattr(settings, "AUDIT_RETENTION_DAYS", 3 * 365)), MINIMUM_RETENTION_DAYS)
+
+
+def retention_cutoff(now=None):
+    """Rows created at or before this moment are past retention and may be purged."""
+    return (now or timezone.now()) - datetime.timedelta(days=retention_days())
+
+
+class SecurityEventQuerySet(models.QuerySet):
+    def past_retention(self):
+        return self.filter(created_at__lte=retention_cutoff())
+
+    def update(self, **kwargs):
+        raise RecordProtected("The security record is append-only.")
+
+    def delete(self):
+        if self.filter(created_at__gt=retention_cutoff()).exists():
+            raise RecordProtected(
+                "Rows of the security record younger than the retention period are kept."
+            )
+        return super().delete()
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+    def purge(self):
+        """Delete these rows whatever their age: only `purge_audit --override`, recorded."""
+        return super().delete()
+
+    purge.alters_data = True
+    purge.queryset_only = True
+
+
+class SecurityEvent(models.Model):
+    """One row of the security record: logins, lockouts, passwords, roles, personal data
+    looked at, exports. Append-only; deleted only past retention (`purge_audit`)."""
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", _("Logged in")
+        LOGIN_FAILED = "login_failed", _("Login failed")
+        LOGOUT = "logout", _("Logged out")
+        LOCKED_OUT = "locked_out", _("Locked out")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        PASSWORD_RESET_ISSUED = "password_reset_issued", _("Password reset issued")
+        ROLES_CHANGED = "roles_changed", _("Roles or permissions changed")
+        ADMIN_CHANGE = "admin_change", _("Changed in the admin")
+        PERSONAL_DATA_VIEWED = "personal_data_viewed", _("Personal data viewed")
+        EXPORTED = "exported", _("Exported")
+        RECORD_PURGED = "record_purged", _("Record purged")
+
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    # The actor's username as it was then, or the username a failed login tried.
+    actor_name = models.CharField(_("username"), max_length=150, blank=True)
+    object_type = models.CharField(_("object type"), max_length=60, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    objects = SecurityEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["kind", "created_at"], name="securityevent_kind_time"),
+            models.Index(fields=["actor", "created_at"], name="securityevent_actor_time"),
+            models.Index(fields=["actor_name", "created_at"], name="securityevent_name_time"),
+            models.Index(fields=["object_type", "object_id"], name="securityevent_object"),
+        ]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and not kwargs.get("force_insert"):
+            raise RecordProtected("The security record is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.created_at > retention_cutoff():
+            raise RecordProtected(
+                "Rows of the security record younger than the retention period are kept."
+            )
+        return super().delete(*args, **kwargs)

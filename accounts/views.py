@@ -1,3 +1,5 @@
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -14,17 +16,20 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from core.paginator import EstimatingPaginator
+from core.spreadsheets import xlsx_response
 from core.views import is_local_path, require
 
 from . import outbox, sessions
 from .forms import (
+    AuditFilterForm,
     PasswordChangeForm,
     PasswordResetRequestForm,
     ReauthenticateForm,
     RetryOutboxForm,
     SetPasswordForm,
 )
-from .models import Notification, OutboxMessage
+from .models import Notification, OutboxMessage, SecurityEvent
 
 
 @require_GET
@@ -186,3 +191,84 @@ def reauthenticate(request):
         sessions.mark_authenticated(request)
         return redirect(target)
     return render(request, "registration/reauthenticate.html", {"form": form, "next": target})
+
+
+# --- the security record, for the audit administrator ---------------------------------------
+
+AUDIT_PAGE_SIZE = 50
+
+
+def may_read_the_record(user):
+    """The audit administrator (accounts/roles.py), and a superuser at installation."""
+    return user.has_perm("accounts.view_securityevent")
+
+
+def filtered_record(request):
+    form = AuditFilterForm(request.GET or None)
+    return form, form.filter(SecurityEvent.objects.all())
+
+
+@login_required
+@require_GET
+def audit_record(request):
+    """The security record: filter by person, time, kind and object; newest first."""
+    require(may_read_the_record(request.user))
+    form, queryset = filtered_record(request)
+    queryset = queryset.order_by("-created_at", "-id")
+    paginator = EstimatingPaginator(queryset, AUDIT_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "accounts/audit.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+@login_required
+@require_GET
+def audit_export(request):
+    """The filtered record as .xlsx (the download is itself recorded, with its filters)."""
+    require(may_read_the_record(request.user))
+    _form, queryset = filtered_record(request)
+    kinds = dict(SecurityEvent.Kind.choices)
+    rows = (
+        (
+            timezone.localtime(created_at).strftime("%Y-%m-%d %H:%M:%S"),
+            str(kinds.get(kind, kind)),
+            actor_name,
+            object_type,
+            object_id,
+            object_repr,
+            ip_address or "",
+            json.dumps(details, ensure_ascii=False, sort_keys=True) if details else "",
+        )
+        for created_at, kind, actor_name, object_type, object_id, object_repr, ip_address, details in (
+            queryset.order_by("-created_at", "-id")
+            .values_list(
+                "created_at",
+                "kind",
+                "actor_name",
+                "object_type",
+                "object_id",
+                "object_repr",
+                "ip_address",
+                "details",
+            )
+            .iterator(chunk_size=2000)
+        )
+    )
+    headers = [
+        _("Time"),
+        _("Kind"),
+        _("Person"),
+        _("Object type"),
+        _("Object id"),
+        _("Object"),
+        _("IP address"),
+        _("Details"),
+    ]
+    return xlsx_response(
+        "安全审计记录", _("Security record"), headers, rows, [20, 16, 16, 18, 10, 30, 16, 60]
+    )

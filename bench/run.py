@@ -226,6 +226,10 @@ def wait_idle(admin, servers, limit=300):
 # --- processes -----------------------------------------------------------------------------------
 
 
+# config/settings.py's key for DEBUG (the bench loads its data with DEBUG on).
+DEVELOPMENT_FIELD_KEY = "ZGV2ZWxvcG1lbnQtb25seS1maWVsZC1rZXktMDAwMDA="
+
+
 def clean_env():
     """The caller's environment without the app's settings, so that every run is alike."""
     prefixes = ("DJANGO_", "TIAN_", "AXES_", "DATABASE_")
@@ -654,6 +658,8 @@ def run(admin, tmp):
         **base_env,
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        # The demo was loaded with DEBUG's development key: serve it with the same.
+        "DJANGO_FIELD_ENCRYPTION_KEYS": DEVELOPMENT_FIELD_KEY,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_COOKIES": "0",
         "DJANGO_STATIC_ROOT": str(tmp / "static"),

@@ -66,6 +66,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Separation of duties and the security record: the request its rows belong to, and
+    # every .xlsx download.
+    "accounts.audit.SecurityRecordMiddleware",
     # After authentication: only anonymous readers of the public pages use the replica.
     "config.db_router.ReplicaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -436,3 +439,22 @@ SESSION_ENGINE = os.environ.get(
 # background thread of the app server asked for it; progress and the finished PDF are in the
 # database. False makes it at once, in the request's commit (tests).
 COMPENDIUM_IN_THREAD = os.environ.get("DJANGO_COMPENDIUM_IN_THREAD", "1") != "0"
+
+# --- Separation of duties and the security record (accounts/roles.py, accounts/audit.py) ---
+# How long the security record is kept, in days: at least 183 (six months, 网络安全法 art. 21;
+# a shorter value is a system-check error), three years unless set. `manage.py purge_audit`
+# deletes rows past it.
+AUDIT_RETENTION_DAYS = int(os.environ.get("DJANGO_AUDIT_RETENTION_DAYS", str(3 * 365)))
+
+# Personal data encrypted at rest (core/fields.py): Fernet keys, comma-separated, newest
+# first; the first encrypts, all decrypt (rotation: README). Generate one with
+# python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+FIELD_ENCRYPTION_KEYS = env_list("DJANGO_FIELD_ENCRYPTION_KEYS")
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_FIELD_ENCRYPTION_KEYS is not set (members' phone numbers are encrypted "
+            "with it). Set it in the environment, or set DJANGO_DEBUG=1 for local development."
+        )
+    # Development only: a fixed key, so that a local database stays readable.
+    FIELD_ENCRYPTION_KEYS = ["ZGV2ZWxvcG1lbnQtb25seS1maWVsZC1rZXktMDAwMDA="]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("work/statistics/", include("replies.statistics_urls")),
     path("work/compendium/", include("replies.compendium_urls")),
     path("work/proposals/", include("proposals.urls")),
+    path("work/audit/", include("accounts.audit_urls")),
     path("work/replies/", include("replies.urls")),
     path("work/roster/", include("accounts.roster_urls")),
     path("r/", include("replies.receipt_urls")),

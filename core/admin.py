@@ -60,3 +60,20 @@ class KeptChangelistMixin:
 
 class ModelAdmin(SafeActionsMixin, admin.ModelAdmin):
     """The project's ModelAdmin."""
+
+
+class RecordAdmin(ModelAdmin):
+    """A record to read, never to write: no adding, no changing, no deleting in the admin,
+    whoever asks (the superuser too). Who may read it is the model's view permission."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        return {}

@@ -11,7 +11,9 @@ import datetime
 import io
 import re
 import zipfile
+from urllib.parse import quote
 
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -381,3 +383,17 @@ def stream_xlsx(title, headers, rows, widths=None, flush_every=500):
                     yield pipe.take()
             sheet.write(("".join(batch) + "</sheetData></worksheet>").encode())
     yield pipe.take()
+
+
+def xlsx_response(file_stem, title, headers, rows, widths=None):
+    """A download of `rows` (an iterable of tuples) under `headers`, streamed as it is built."""
+    name = f"{file_stem}-{timezone.localdate().isoformat()}.xlsx"
+    response = StreamingHttpResponse(
+        stream_xlsx(title, headers, rows, widths), content_type=XLSX_CONTENT_TYPE
+    )
+    # RFC 6266: the Chinese name for browsers, an ASCII one for the rest.
+    response["Content-Disposition"] = (
+        f'attachment; filename="export-{timezone.localdate().isoformat()}.xlsx"; '
+        f"filename*=UTF-8''{quote(name)}"
+    )
+    return response

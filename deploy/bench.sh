@@ -13,6 +13,8 @@ DURATION="${BENCH_DURATION:-10s}"
 : "${DATABASE_URL:?set DATABASE_URL to a PostgreSQL database with data}"
 
 export DJANGO_SECRET_KEY=bench-only DJANGO_ALLOWED_HOSTS=127.0.0.1 DJANGO_DEBUG=0
+# The development key (config/settings.py), unless the data was loaded with another.
+export DJANGO_FIELD_ENCRYPTION_KEYS="${DJANGO_FIELD_ENCRYPTION_KEYS:-ZGV2ZWxvcG1lbnQtb25seS1maWVsZC1rZXktMDAwMDA=}"
 export DJANGO_STATIC_ROOT="${DJANGO_STATIC_ROOT:-var/bench-static}" DJANGO_LOG_LEVEL=WARNING
 unset DATABASE_REPLICA_URL
 "$PY" manage.py collectstatic --noinput -v0

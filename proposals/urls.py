@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import committee, handling, imports, proposer, supervision, workspace
+from .views import audit, committee, handling, imports, proposer, supervision, workspace
 
 app_name = "proposals"
 urlpatterns = [
@@ -15,6 +15,9 @@ urlpatterns = [
     path("<int:pk>/withdraw/", proposer.withdraw, name="withdraw"),
     # Committee staff
     path("register/", committee.register, name="register"),
+    # The audit administrator's (accounts/roles.py)
+    path("events/", audit.events, name="events"),
+    path("events/export.xlsx", audit.events_export, name="events_export"),
     path("review/", committee.review_queue, name="review_queue"),
     path("review/export.xlsx", committee.review_queue_export, name="review_queue_export"),
     path("export.xlsx", workspace.workspace_export, name="export"),

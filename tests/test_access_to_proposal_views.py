@@ -229,6 +229,9 @@ MATRIX = {
     ("cosign", "proposal", "post", "confirm"): (403, 403, 403, 403, 403, 302, 404, 302),
     ("withdraw", "submitted", "get", None): (405, 405, 405, 405, 405, 405, 405, 302),
     ("withdraw", "submitted", "post", "empty"): (302, 403, 403, 403, 403, 302, 404, 302),
+    # The audit administrator's alone (tests/test_separation_of_duties.py): nobody here.
+    ("events", None, "get", None): (403, 403, 403, 403, 403, 403, 403, 302),
+    ("events_export", None, "get", None): (403, 403, 403, 403, 403, 403, 403, 302),
     # Committee staff
     ("register", None, "get", None): (200, 403, 403, 403, 403, 403, 403, 302),
     ("register", None, "post", "empty"): (200, 403, 403, 403, 403, 403, 403, 302),

@@ -34,6 +34,7 @@ from django.forms.models import modelform_factory
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import roles
 from accounts.models import (
     Membership,
     Notification,
@@ -41,6 +42,7 @@ from accounts.models import (
     Proposer,
     RateCount,
     RosterImport,
+    SecurityEvent,
     Unit,
     User,
 )
@@ -217,6 +219,10 @@ def build_record(world):
         Proposer: world.zhanghua_proposer,
         Notification: Notification.objects.filter(recipient=world.zhanghua).first(),
         OutboxMessage: OutboxMessage.objects.filter(address=world.zhanghua_proposer.phone).first(),
+        # The security record: read-only in the admin, whoever asks.
+        SecurityEvent: SecurityEvent.objects.create(
+            kind=SecurityEvent.Kind.LOGIN, actor=world.kjj, actor_name="kjj"
+        ),
         Term: world.term,
         Session: world.session,
         Category: world.category,
@@ -374,7 +380,12 @@ def changed_value(field, old, model_field=None):
         return not old
     if isinstance(field, forms.ModelMultipleChoiceField):
         pks = {getattr(o, "pk", o) for o in old or []}
-        return [*pks, field.queryset.exclude(pk__in=pks).values_list("pk", flat=True)[0]]
+        others = field.queryset.exclude(pk__in=pks)
+        if others.model is Group:
+            # An administrator role is refused to a unit's people (accounts/roles.py): the
+            # walk gives a plain group.
+            others = others.exclude(name__in=roles.ROLES)
+        return [*pks, others.values_list("pk", flat=True)[0]]
     if isinstance(field, forms.ModelChoiceField):
         others = field.queryset.exclude(pk=getattr(old, "pk", old))
         if model_field is not None and model_field.one_to_one:

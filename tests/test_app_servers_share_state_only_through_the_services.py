@@ -127,6 +127,8 @@ def two_app_servers(live_world, redis_prefix, tmp_path):
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DJANGO_DEBUG": "1",
         "DJANGO_SECRET_KEY": "the-same-secret-on-every-app-server",
+        # The phone numbers the tests wrote are encrypted with the tests' key.
+        "DJANGO_FIELD_ENCRYPTION_KEYS": os.environ["DJANGO_FIELD_ENCRYPTION_KEYS"],
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_LOG_LEVEL": "WARNING",
         "DATABASE_URL": (

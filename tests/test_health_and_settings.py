@@ -27,6 +27,8 @@ def test_healthz_is_read_only(db, client):
 
 def run_settings(env):
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    # The phone numbers' encryption key (production refuses to start without one).
+    clean["DJANGO_FIELD_ENCRYPTION_KEYS"] = os.environ["DJANGO_FIELD_ENCRYPTION_KEYS"]
     clean.update(env)
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); print('ok')"],
@@ -46,6 +48,18 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_production_starts_with_a_secret_key():
     result = run_settings({"DJANGO_SECRET_KEY": "x" * 50, "DJANGO_ALLOWED_HOSTS": "example.cn"})
     assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_to_start_without_a_field_encryption_key():
+    result = run_settings(
+        {
+            "DJANGO_SECRET_KEY": "x" * 50,
+            "DJANGO_ALLOWED_HOSTS": "example.cn",
+            "DJANGO_FIELD_ENCRYPTION_KEYS": "",
+        }
+    )
+    assert result.returncode != 0
+    assert "DJANGO_FIELD_ENCRYPTION_KEYS" in result.stderr
 
 
 def test_language_and_time_zone(settings):
@@ -131,7 +145,11 @@ def database_options(env):
     )
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
     clean.update(
-        {"DJANGO_SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://u@db.example:5432/tian"}
+        {
+            "DJANGO_SECRET_KEY": "x" * 50,
+            "DJANGO_FIELD_ENCRYPTION_KEYS": os.environ["DJANGO_FIELD_ENCRYPTION_KEYS"],
+            "DATABASE_URL": "postgres://u@db.example:5432/tian",
+        }
     )
     result = subprocess.run(
         [sys.executable, "-c", code],

@@ -119,7 +119,14 @@ def test_the_cache_holds_the_public_columns_counts(redis_cache, redis_client, wo
 def run_with_settings(env, code):
     """What `code` prints in a new process on the production settings with `env`."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    clean.update({"DJANGO_SECRET_KEY": "x" * 50, "DJANGO_ALLOWED_HOSTS": "example.cn", **env})
+    clean.update(
+        {
+            "DJANGO_SECRET_KEY": "x" * 50,
+            "DJANGO_FIELD_ENCRYPTION_KEYS": os.environ["DJANGO_FIELD_ENCRYPTION_KEYS"],
+            "DJANGO_ALLOWED_HOSTS": "example.cn",
+            **env,
+        }
+    )
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,

@@ -343,6 +343,9 @@ def detail(request, pk):
         {
             "proposal": proposal,
             "proposer_entries": entries,
+            # The proposers' phone numbers whole for who calls them: the committee and the
+            # units handling the proposal now; masked (139****0058) for everyone else.
+            "sees_phones": committee or bool(my_assignments),
             "show_cosign_status": proposal.state in (State.DRAFT, State.AWAITING_COSIGNERS),
             "show_review": committee or is_proposer,
             "internal": internal,

@@ -16,11 +16,13 @@ import datetime
 from types import SimpleNamespace
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import roles
 from accounts.models import Membership, Notification, Proposer, Unit, User
 from demo import reference, synthetic
 from demo import seed as demo_seed
@@ -78,6 +80,13 @@ ACCOUNTS = [
     ("jxw", "经信委经办人", {}, ("jxw", HANDLER, "")),
     ("zhanghua", "张华", {}, None),
     ("wangfang", "王芳", {}, None),
+]
+
+# 三员分立 (accounts/roles.py): one person in each administrator role, none with a business role.
+ADMINISTRATORS = [
+    ("sysadmin", "系统管理员（演示）", roles.SYSTEM_ADMIN),
+    ("secadmin", "安全管理员（演示）", roles.SECURITY_ADMIN),
+    ("auditor", "审计管理员（演示）", roles.AUDIT_ADMIN),
 ]
 
 # Phones, emails and addresses are invented, and private: no public page shows them.
@@ -217,6 +226,12 @@ def load_people(ctx):
             unit = ctx.units[key]
             upsert(Membership, {"user": user, "unit": unit, "role": role}, title=title)
             ctx.people_by_unit[(unit.pk, role)] = user
+    for username, full_name, role in ADMINISTRATORS:
+        user = upsert(User, {"username": username}, full_name=full_name, is_staff=True)
+        if not user.password:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        user.groups.add(Group.objects.get(name=role))
     # 区科技局 publishes its own replies on the district site, as in the seed: the committee
     # grants it to the unit, and its people publish its letters only.
     kjj = ctx.units["kjj"]
@@ -650,7 +665,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         # The demo accounts share a published password: keep them out of production
         # databases (DEBUG off) and out of any database with real accounts.
-        demo_usernames = [account[0] for account in ACCOUNTS]
+        demo_usernames = [account[0] for account in ACCOUNTS + ADMINISTRATORS]
         real_accounts = (
             User.objects.exclude(username__in=demo_usernames)
             # Accounts made by `generate_data` for performance work are not real people.
