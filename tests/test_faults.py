@@ -10,7 +10,7 @@
 3. A gunicorn worker killed (SIGKILL) in the middle of a bulk assignment: nothing of it
    stays, and the restarted worker does the step whole.
 
-PostgreSQL only (DATABASE_URL): on SQLite these tests skip.
+1 and 3 need PostgreSQL (DATABASE_URL) and skip on SQLite; 2 runs on either.
 """
 
 import contextlib
