@@ -390,10 +390,14 @@ def test_an_upload_to_a_full_disk_is_refused_and_nothing_is_half_saved(client, w
 # --- 3. a worker killed in the middle of a step ------------------------------------------------
 
 
-def test_a_worker_killed_in_the_middle_of_a_bulk_assignment_leaves_nothing(
-    live_world, static_root, tmp_path
-):
+@pytest.fixture
+def postgresql(transactional_db):
     require_postgresql()
+
+
+def test_a_worker_killed_in_the_middle_of_a_bulk_assignment_leaves_nothing(
+    postgresql, live_world, static_root, tmp_path
+):
     production_passwords()
     w = live_world
     proposals = [
