@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format migrate demo messages fonts bench clean
+.PHONY: install run test lint format migrate demo messages fonts bench load clean
 
 install: $(STAMP)
 
@@ -47,6 +47,12 @@ format: install
 # beside a bare-Django floor; prints a table and writes var/bench-<time>.md (bench/README.md).
 bench: install
 	$(PY) bench/run.py
+
+# A bounded load test (LOAD_SECONDS, default 300) on a throwaway PostgreSQL database: 64 readers,
+# 200 proposers submitting receipts at once, staff assigning 300 proposals in bulk; stops by
+# itself, prints req/s, p50/p95 and 5xx, checks every receipt stored once (bench/README.md).
+load: install
+	$(PY) bench/load.py
 
 # Regenerate and compile the zh_Hans catalog (needs GNU gettext).
 messages: install

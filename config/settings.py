@@ -201,7 +201,8 @@ STORAGES = {
     "default": {
         "BACKEND": "core.storage.DatabaseStorage"
         if ATTACHMENT_STORAGE == "database"
-        else "django.core.files.storage.FileSystemStorage"
+        # Load and fault tests: removes a half-written file when the disk is full.
+        else "core.storage.PrivateFileSystemStorage"
     },
     "staticfiles": {
         "BACKEND": (

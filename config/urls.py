@@ -5,6 +5,9 @@ from django.views.generic import RedirectView
 from accounts import views as account_views
 from proposals.views import workspace as workspace_views
 
+# Load and fault tests: a database that is down answers 503 with a page in Chinese (core/errors.py).
+handler500 = "core.errors.server_error"
+
 urlpatterns = [
     path("", include("replies.public_urls")),
     path("work/", workspace_views.workspace, name="workspace"),

@@ -5,8 +5,12 @@ commits or rolls back with the workflow step that made it, and the database back
 it. Attachments are at most 10 MB and read rarely, which a bytea column carries well.
 """
 
+import contextlib
+import errno
+import os
+
 from django.core.files.base import ContentFile
-from django.core.files.storage import Storage
+from django.core.files.storage import FileSystemStorage, Storage
 from django.utils.deconstruct import deconstructible
 
 from .models import StoredFile
@@ -52,3 +56,36 @@ class DatabaseStorage(Storage):
     def url(self, name):
         # Attachments are private: only views that check access serve them.
         raise NotImplementedError("Files in the database have no public URL.")
+
+
+@deconstructible(path="core.storage.PrivateFileSystemStorage")
+class PrivateFileSystemStorage(FileSystemStorage):
+    """Django's FileSystemStorage that leaves no partial file behind when a write fails.
+
+    Django's own keeps the bytes it managed to write when the disk fills up (ENOSPC) or the
+    directory cannot be written: a file that no row points to. Here the half-written file
+    is removed and the OSError raised again, for the service to refuse the step and roll
+    back its rows (Load and fault tests).
+    """
+
+    def _save(self, name, content):
+        path = self.path(name)
+        existed = os.path.lexists(path)
+        try:
+            return super()._save(name, content)
+        except FileExistsError:
+            raise
+        except OSError:
+            if not existed:
+                with contextlib.suppress(OSError):
+                    os.remove(path)
+            raise
+
+
+def storage_failure_reason(exc):
+    """A short reason, in the user's language, for an OSError while storing an upload."""
+    from django.utils.translation import gettext as _
+
+    if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+        return _("the server's disk is full")
+    return _("the server could not write the file")

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Unit
 from accounts.notifications import notify
+from core.storage import storage_failure_reason
 from core.workflow import Refused
 
 from ..models import Assignment, ContactRecord, CoOpinion, Proposal
@@ -42,7 +43,16 @@ def send_opinion(assignment, actor, title, body, doc_number="", signatory="", at
         },
     )
     if attachment is not None:
-        opinion.attachment.save(attachment.name, attachment, save=True)
+        try:
+            opinion.attachment.save(attachment.name, attachment, save=True)
+        except OSError as exc:  # a full disk: refused, the opinion's row rolled back with it
+            raise Refused(
+                _(
+                    "The attachment could not be stored (%(reason)s). Nothing was saved; "
+                    "please try again later or tell the system administrator."
+                )
+                % {"reason": storage_failure_reason(exc)}
+            ) from exc
     record_event(
         proposal,
         actor,
