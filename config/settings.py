@@ -316,7 +316,7 @@ TIAN_SECURITY = {
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "accounts.passwords.MinimumLengthValidator",
         "OPTIONS": {"min_length": TIAN_SECURITY["PASSWORD_MIN_LENGTH"]},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
