@@ -320,6 +320,8 @@ def run(admin, tmp):
         **base_env,
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": bench.secrets.token_urlsafe(50),
+        "DJANGO_FIELD_ENCRYPTION_KEYS": bench.DEVELOPMENT_FIELD_KEY,
+        "TIAN_SMS_CONSOLE_ALLOWED": "1",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_COOKIES": "0",
         "DJANGO_STATIC_ROOT": str(tmp / "static"),

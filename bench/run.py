@@ -660,6 +660,7 @@ def run(admin, tmp):
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         # The demo was loaded with DEBUG's development key: serve it with the same.
         "DJANGO_FIELD_ENCRYPTION_KEYS": DEVELOPMENT_FIELD_KEY,
+        "TIAN_SMS_CONSOLE_ALLOWED": "1",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_COOKIES": "0",
         "DJANGO_STATIC_ROOT": str(tmp / "static"),
