@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import ModelAdmin, SafeActionsMixin
+from core.admin import ModelAdmin, SafeActionsMixin, SafeAutocompleteMixin
 from core.paginator import EstimatingPaginator
 
 from .models import Membership, Notification, Proposer, Unit, User
@@ -13,14 +13,14 @@ admin.site.site_title = _("Proposal handling")
 admin.site.index_title = _("Site administration")
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(SafeAutocompleteMixin, admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user", "unit"]
 
 
 @admin.register(User)
-class UserAdmin(SafeActionsMixin, DjangoUserAdmin):
+class UserAdmin(SafeAutocompleteMixin, SafeActionsMixin, DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("full_name", "phone", "email")}),

@@ -1,0 +1,64 @@
+"""What the fuzzer (tests/test_fuzz_every_form_of_*.py) found, each kept as its own case."""
+
+import pytest
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.urls import reverse
+
+from accounts.models import Membership
+
+from .fuzzing import parse_post_forms
+
+
+@pytest.mark.parametrize("unit", ["2028-11-30", str(2**63), "1e3", " "])
+def test_an_admin_form_with_a_unit_that_is_no_id_is_shown_again_not_a_500(world, client, unit):
+    # The autocomplete widget looked "2028-11-30" up to label it: ValueError, a 500.
+    client.force_login(world.admin)
+    count = Membership.objects.count()
+    response = client.post(
+        reverse("admin:accounts_membership_add"),
+        {"user": world.lisi.pk, "unit": unit, "role": "handler", "title": ""},
+    )
+    assert response.status_code == 200
+    assert "unit" in response.context["adminform"].form.errors
+    assert Membership.objects.count() == count
+
+
+def test_the_membership_inline_of_a_user_with_a_unit_that_is_no_id_is_not_a_500(world, client):
+    client.force_login(world.admin)
+    url = reverse("admin:accounts_user_change", args=[world.lisi.pk])
+    [(_action, _fields, data)] = [
+        form for form in parse_post_forms(client.get(url).content.decode()) if form[0] == ""
+    ]
+    data = {**data, "memberships-TOTAL_FORMS": "1", "memberships-0-unit": "2028-11-30"}
+    data["memberships-0-user"] = str(world.lisi.pk)
+    data["memberships-0-role"] = "handler"
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert not Membership.objects.filter(user=world.lisi).exists()
+
+
+def test_every_autocomplete_field_of_the_admin_is_drawn_by_the_safe_widget(rf, world):
+    from django.contrib import admin
+
+    from core.admin import SafeAutocompleteWidgetMixin
+
+    request = rf.get("/admin/")
+    request.user = world.admin
+    seen = 0
+    for model, model_admin in admin.site._registry.items():
+        admins = [model_admin, *model_admin.get_inline_instances(request)]
+        for one in admins:
+            fields = one.get_autocomplete_fields(request)
+            if not fields:
+                continue
+            form = (
+                one.get_formset(request).form if one is not model_admin else one.get_form(request)
+            )
+            for name in fields:
+                widget = getattr(form.base_fields[name].widget, "widget", None)
+                assert isinstance(widget, AutocompleteSelect | AutocompleteSelectMultiple)
+                assert isinstance(widget, SafeAutocompleteWidgetMixin), (
+                    f"{type(one).__name__}.{name}: Django's own autocomplete widget"
+                )
+                seen += 1
+    assert seen >= 8
