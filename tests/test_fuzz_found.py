@@ -45,7 +45,7 @@ def test_every_autocomplete_field_of_the_admin_is_drawn_by_the_safe_widget(rf, w
     request = rf.get("/admin/")
     request.user = world.admin
     seen = 0
-    for model, model_admin in admin.site._registry.items():
+    for model_admin in admin.site._registry.values():
         admins = [model_admin, *model_admin.get_inline_instances(request)]
         for one in admins:
             fields = one.get_autocomplete_fields(request)
