@@ -62,3 +62,41 @@ def test_every_autocomplete_field_of_the_admin_is_drawn_by_the_safe_widget(rf, w
                 )
                 seen += 1
     assert seen >= 8
+
+
+@pytest.mark.parametrize(
+    "n,text",
+    [
+        (1, "一"),
+        (15, "十五"),
+        (23, "二十三"),
+        (100, "一百"),
+        (105, "一百零五"),
+        (110, "一百一十"),
+        (1005, "一千零五"),
+        (19772, "一万九千七百七十二"),
+        (32767, "三万二千七百六十七"),
+        (100010000, "一亿零一万"),
+    ],
+)
+def test_a_term_or_session_number_of_any_size_is_written_in_chinese(n, text):
+    from proposals.models import chinese_numeral
+
+    assert chinese_numeral(n) == text
+
+
+@pytest.mark.parametrize("number", ["100", "19772", "32767"])
+def test_a_term_numbered_100_or_more_is_saved_in_the_admin_not_a_500(world, client, number):
+    # Its name (第…届, in the admin's log of the change) raised IndexError: a 500.
+    from proposals.models import Term
+
+    client.force_login(world.admin)
+    response = client.post(
+        reverse("admin:proposals_term_add"),
+        {"number": number, "committee": "重庆市梁平区", "started_on": ""},
+    )
+    assert response.status_code == 302
+    assert Term.objects.filter(number=int(number)).exists()
+    session = reverse("admin:proposals_session_change", args=[world.session.pk])
+    response = client.post(session, {"term": world.term.pk, "number": number, "opened_on": ""})
+    assert response.status_code == 302
