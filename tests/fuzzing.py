@@ -253,16 +253,17 @@ def field_of_form_field(form_field):
 
 
 class FormParser(html.parser.HTMLParser):
-    """The POST forms of a page: [(action, {name: Field}, {name: value})]."""
+    """The forms of a page sent by `method`: [(action, {name: Field}, {name: value})]."""
 
-    def __init__(self):
+    def __init__(self, method="post"):
         super().__init__(convert_charrefs=True)
+        self.method = method
         self.forms, self.current, self.select, self.textarea = [], None, None, None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "form":
-            if (a.get("method") or "get").lower() == "post":
+            if (a.get("method") or "get").lower() == self.method:
                 self.current = (a.get("action") or "", {}, {})
                 self.forms.append(self.current)
             return
@@ -321,8 +322,8 @@ class FormParser(html.parser.HTMLParser):
             self.textarea = None
 
 
-def parse_post_forms(content):
-    parser = FormParser()
+def parse_post_forms(content, method="post"):
+    parser = FormParser(method)
     parser.feed(content)
     for _action, fields, _values in parser.forms:
         for f in fields.values():
@@ -561,9 +562,15 @@ def all_ids():
 
 
 def find_form_errors(context):
+    """The errors of the bound forms a page was rendered with (none for a file's answer,
+    whose context is a plain dict)."""
     from .test_bad_input_never_reaches_a_500 import find_form_errors as found
 
-    return found(context)
+    if context is None or isinstance(context, dict):
+        return []
+    return found(
+        [c for c in context if hasattr(c, "flatten")] if isinstance(context, list) else [context]
+    )
 
 
 def error_messages(response):
@@ -719,8 +726,9 @@ class Discovered:
     kwargs: dict = field(default_factory=dict)
 
 
-def discover(name, view, route, clients, limit=60):
-    """The URL, the role and the fields of a POST endpoint outside the table."""
+def discover(name, view, route, clients, limit=60, method="post"):
+    """The URL, the role and the fields of an endpoint outside the table: of its POST form
+    (or of its GET form, a list's filters and search, with method="get")."""
     from django.urls import reverse
 
     kwarg_names = KWARG.findall(route)
@@ -744,7 +752,8 @@ def discover(name, view, route, clients, limit=60):
                 response = client.get(path)
                 transaction.set_rollback(True)
             if response.status_code == 200 and "html" in response.get("Content-Type", ""):
-                for action, fields, values in parse_post_forms(response.content.decode()):
+                content = response.content.decode()
+                for action, fields, values in parse_post_forms(content, method):
                     if action in ("", path) or urlsplit(action).path == path:
                         return Discovered(path, role, fields, values, "page", kwargs)
             if first_ok is None and response.status_code in (200, 405):
@@ -755,7 +764,7 @@ def discover(name, view, route, clients, limit=60):
             path, kwargs = reverse(name, kwargs=combos[0]), combos[0]
         except Exception:  # noqa: BLE001
             path = None
-    form_class = form_class_in_code(view)
+    form_class = form_class_in_code(view) if method == "post" else None
     if form_class is not None:
         fields = {n: field_of_form_field(f) for n, f in form_class.base_fields.items()}
         return Discovered(path, role, fields, {}, "form class", kwargs)

@@ -10,6 +10,8 @@ message) leaves every table's row count and every workflow row as they were.
 TIAN_FUZZ_EXAMPLES=n sets the cases per endpoint (default 100); `-s` prints the counts.
 """
 
+import datetime
+
 import pytest
 from django.urls import resolve
 from hypothesis import given
@@ -21,6 +23,7 @@ from .test_bad_input_never_reaches_a_500 import (
     extension_requested,
     fast_receipt_page,  # noqa: F401 - autouse: the receipt page's rate limit out of the way
     published_letter,
+    rejection_reason,
     submitted_proposal,
     supervision_note,
 )
@@ -37,12 +40,21 @@ def more_rows(w):
     from django.utils import timezone
 
     from proposals import imports
-    from proposals.models import Proposal, SpreadsheetImport
+    from proposals.models import CalendarDay, Proposal, Reminder, SpreadsheetImport
 
     extension_requested(w)
     supervision_note(w)
     submitted_proposal(w)
     published_letter(w)
+    rejection_reason()
+    CalendarDay.objects.create(date=datetime.date(2026, 10, 10), is_working_day=True, note="调休")
+    Reminder.objects.create(
+        assignment=w.lead,
+        kind=Reminder.Kind.values[0],
+        stage=Reminder.Stage.values[0],
+        due=w.lead.reply_due,
+        sent_on=timezone.localdate(),
+    )
     import io
 
     buffer = io.BytesIO()
