@@ -105,6 +105,7 @@ def test_arbitrary_input_as_any_role_never_a_500_nor_half_saved(name, view, rout
     before = fuzzing.snapshot()
     start = dict(fuzzing.STATS["by_status"]), fuzzing.STATS["cases"]
 
+    @fuzzing.seeded(name)
     @fuzzing.fuzz_settings()
     @given(
         role=fuzzing.role_strategy(own),
@@ -115,6 +116,7 @@ def test_arbitrary_input_as_any_role_never_a_500_nor_half_saved(name, view, rout
         fuzzing.post_case(clients[role], path, data, before)
 
     case()
+    fuzzing.report(name, fuzzing.STATS["cases"] - start[1])
     print(
         f"\n{name} ({how}, {len(fields)} fields, as {own}): "
         f"{fuzzing.STATS['cases'] - start[1]} cases, statuses "

@@ -37,6 +37,7 @@ def test_any_query_as_any_role_never_a_500_nor_half_saved(name, view, route, wor
     before = fuzzing.snapshot()
     start = fuzzing.STATS["cases"]
 
+    @fuzzing.seeded(f"GET {name}")
     @fuzzing.fuzz_settings(0.3)
     @given(
         role=fuzzing.role_strategy(found.role),
@@ -49,4 +50,5 @@ def test_any_query_as_any_role_never_a_500_nor_half_saved(name, view, route, wor
         fuzzing.post_case(clients[role], path, data, before, method="get")
 
     case()
+    fuzzing.report(f"GET {name}", fuzzing.STATS["cases"] - start)
     print(f"\n{name} ({found.how}, {len(fields)} fields): {fuzzing.STATS['cases'] - start} cases")
