@@ -553,7 +553,7 @@ def snapshot():
         rows = {}
         for label, query in row_queries:
             cursor.execute(query)
-            rows[label] = hash(tuple(cursor.fetchall()))
+            rows[label] = hash(repr(cursor.fetchall()))  # repr: a json column is a dict
     return Snapshot(counts, rows)
 
 
@@ -591,15 +591,30 @@ def error_messages(response):
 
 
 def refused(response):
-    """Whether the answer says no: a 4xx, a form shown again with errors, a warning."""
+    """Whether the answer says no: a 4xx, the login page, a form shown again with errors, an
+    error message and none of something done (a bulk step done for some rows and refused
+    for others, each its own step, is not a refusal)."""
+    from django.contrib import messages as django_messages
+
     status = response.status_code
     if 400 <= status < 500:
+        return True
+    if status == 302 and urlsplit(response["Location"]).path in login_pages():
         return True
     if status in (200, 301, 302, 303):
         if status == 200 and find_form_errors(response.context):
             return True
-        return bool(error_messages(response))
+        levels = [m.level for m in get_messages(response.wsgi_request)]
+        done = any(level in (django_messages.INFO, django_messages.SUCCESS) for level in levels)
+        return not done and any(level >= django_messages.WARNING for level in levels)
     return False
+
+
+@functools.cache
+def login_pages():
+    from django.urls import reverse
+
+    return {reverse("login"), reverse("admin:login")}
 
 
 def shown(data):
