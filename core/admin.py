@@ -11,7 +11,7 @@ from django.middleware.csrf import get_token
 from django.utils.translation import gettext as _
 
 from . import pagecache
-from .forms import valid_ids
+from .forms import IdsChoiceField, valid_ids
 
 
 class SafeActionsMixin:
@@ -95,6 +95,10 @@ class SafeAutocompleteMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # Ids a database cannot look up (10**27: OverflowError on SQLite) are an invalid
+        # choice, not a 500 (the user's permissions; found by the fuzzer).
+        if isinstance(db_field.remote_field.model._meta.pk, models.IntegerField):
+            kwargs.setdefault("form_class", IdsChoiceField)
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
             kwargs["widget"] = SafeAutocompleteSelectMultiple(
                 db_field, self.admin_site, using=kwargs.get("using")

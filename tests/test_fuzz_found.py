@@ -100,3 +100,17 @@ def test_a_term_numbered_100_or_more_is_saved_in_the_admin_not_a_500(world, clie
     session = reverse("admin:proposals_session_change", args=[world.session.pk])
     response = client.post(session, {"term": world.term.pk, "number": number, "opened_on": ""})
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("permission", [str(10**27), str(2**63), "1e3"])
+def test_a_permission_id_no_database_holds_is_refused_on_the_user_page(world, client, permission):
+    # The admin's many-to-many fields looked 10**27 up as it was: OverflowError, a 500.
+    client.force_login(world.admin)
+    url = reverse("admin:accounts_user_change", args=[world.lisi.pk])
+    [(_action, _fields, data)] = [
+        form for form in parse_post_forms(client.get(url).content.decode()) if form[0] == ""
+    ]
+    response = client.post(url, {**data, "user_permissions": [permission]})
+    assert response.status_code == 200
+    assert "user_permissions" in response.context["adminform"].form.errors
+    assert not world.lisi.user_permissions.exists()
