@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import ModelAdmin, RecordAdmin, SafeActionsMixin
+from core.admin import ModelAdmin, RecordAdmin, SafeActionsMixin, SafeAutocompleteMixin
 from core.paginator import EstimatingPaginator
 
 from . import audit, outbox, passwords, roles
@@ -50,7 +50,7 @@ class MembershipForm(forms.ModelForm):
         return data
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(SafeAutocompleteMixin, admin.TabularInline):
     model = Membership
     form = MembershipForm
     extra = 0
@@ -87,7 +87,7 @@ ROLE_FIELDS = ["is_committee_staff", "is_staff", "groups", "user_permissions"]
 
 
 @admin.register(User)
-class UserAdmin(SafeActionsMixin, DjangoUserAdmin):
+class UserAdmin(SafeAutocompleteMixin, SafeActionsMixin, DjangoUserAdmin):
     form = UserChangeForm
     fieldsets = (
         (None, {"fields": ("username", "password")}),

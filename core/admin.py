@@ -3,13 +3,15 @@
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.cache import cache
+from django.db import models
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.translation import gettext as _
 
 from . import pagecache
-from .forms import valid_ids
+from .forms import IdsChoiceField, valid_ids
 
 
 class SafeActionsMixin:
@@ -58,7 +60,53 @@ class KeptChangelistMixin:
         return response
 
 
-class ModelAdmin(SafeActionsMixin, admin.ModelAdmin):
+class SafeAutocompleteWidgetMixin:
+    """An autocomplete widget shown again with a value that is no id (a form re-displayed
+    after "2028-11-30" was posted for a unit) shows nothing for it.
+
+    Django's AutocompleteMixin.optgroups looks the posted values up as they are to label
+    them: "2028-11-30" raised ValueError and 2**63 OverflowError, a 500 instead of the
+    form's own "Select a valid choice" (found by tests/test_fuzz_every_form_of_the_admin.py).
+    """
+
+    def optgroups(self, name, value, attr=None):
+        target = self.field.remote_field.model._meta.pk
+        if isinstance(target, models.IntegerField):
+            value = [v for v in value if v in ("", None) or valid_ids([v])]
+        return super().optgroups(name, value, attr)
+
+
+class SafeAutocompleteSelect(SafeAutocompleteWidgetMixin, AutocompleteSelect):
+    pass
+
+
+class SafeAutocompleteSelectMultiple(SafeAutocompleteWidgetMixin, AutocompleteSelectMultiple):
+    pass
+
+
+class SafeAutocompleteMixin:
+    """`autocomplete_fields` drawn with the widgets above; for ModelAdmins and inlines."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # Ids a database cannot look up (10**27: OverflowError on SQLite) are an invalid
+        # choice, not a 500 (the user's permissions; found by the fuzzer).
+        if isinstance(db_field.remote_field.model._meta.pk, models.IntegerField):
+            kwargs.setdefault("form_class", IdsChoiceField)
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class ModelAdmin(SafeAutocompleteMixin, SafeActionsMixin, admin.ModelAdmin):
     """The project's ModelAdmin."""
 
 

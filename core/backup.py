@@ -454,6 +454,15 @@ def _restore_postgresql(dump, connection, scratch):
     )
     with connection.cursor() as cursor:
         relations = _pg_relations(cursor, ["r", "p", "v", "m", "S", "f"])
+        # The schema's own functions (e.g. the security record's guard trigger), not an
+        # extension's: the dump creates them again.
+        cursor.execute(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p "
+            "JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = current_schema() AND NOT EXISTS ("
+            "  SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"
+        )
+        functions = [row[0] for row in cursor.fetchall()]
     kinds = {
         "r": "TABLE",
         "p": "TABLE",
@@ -468,6 +477,7 @@ def _restore_postgresql(dump, connection, scratch):
             f'DROP {kinds[kind]} IF EXISTS "{name.replace(chr(34), chr(34) * 2)}" CASCADE;\n'
             for name, kind in relations
         )
+        + "".join(f"DROP FUNCTION IF EXISTS {signature} CASCADE;\n" for signature in functions)
     )
     connection.close()  # no session of ours holds a lock on what is dropped
     run(

@@ -11,12 +11,44 @@ CN_DIGITS = "零一二三四五六七八九"
 
 
 def chinese_numeral(n):
-    """1 → 一, 15 → 十五, 23 → 二十三 (enough for terms and sessions)."""
+    """1 → 一, 15 → 十五, 23 → 二十三, 105 → 一百零五, 19772 → 一万九千七百七十二.
+
+    Any whole number: a term or session number the admin accepted (the column holds up to
+    32767, SQLite more) once made the page that names it a 500 (IndexError)."""
+    if n < 0:
+        return "负" + chinese_numeral(-n)
     if n < 10:
         return CN_DIGITS[n]
-    tens, ones = divmod(n, 10)
-    head = "" if tens == 1 else CN_DIGITS[tens]
-    return f"{head}十{CN_DIGITS[ones] if ones else ''}"
+    if n < 20:
+        return "十" + (CN_DIGITS[n % 10] if n % 10 else "")
+    groups = []
+    while n:
+        n, group = divmod(n, 10000)
+        groups.append(group)
+    text, gap = "", False
+    for i in reversed(range(len(groups))):
+        group = groups[i]
+        if not group:
+            gap = bool(text)
+            continue
+        if text and (gap or group < 1000):
+            text += "零"
+        text += _below_ten_thousand(group) + ("万" if i % 2 else "") + "亿" * (i // 2)
+        gap = False
+    return text
+
+
+def _below_ten_thousand(n):
+    """1..9999 in full: 1005 → 一千零五, 110 → 一百一十."""
+    text, gap = "", False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit, n = divmod(n, value)
+        if digit:
+            text += ("零" if gap else "") + CN_DIGITS[digit] + unit
+            gap = False
+        elif text:
+            gap = True
+    return text
 
 
 class Term(models.Model):

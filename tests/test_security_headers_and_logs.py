@@ -123,6 +123,7 @@ def production_env(**extra):
             "DJANGO_DEBUG": "0",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50)[:50],
             "DJANGO_ALLOWED_HOSTS": "tian.example.gov.cn",
+            "DJANGO_FIELD_ENCRYPTION_KEYS": "c2VjdXJpdHktdGVzdHMtZmllbGQta2V5LTAwMDAwMDA=",
             "TIAN_SMS_BACKEND": "tests.test_security_headers_and_logs.GatewayBackend",
             **extra,
         }
