@@ -57,6 +57,7 @@ def pages():
         "receipt-form": receipt_url,
         "receipt-form-errors": receipt_url,  # submitted empty: the errors shown
         "login": "/accounts/login/",
+        "api": "/api/",
     }
 
 
