@@ -12,6 +12,8 @@ handler500 = "core.errors.server_error"
 urlpatterns = [
     path("", include("replies.public_urls")),
     # The open-data API (replies/api.py); its page in Chinese is public:api (/api/).
+    # Its root (django-ninja's api:api-root, with no interactive docs) goes to that page.
+    path("api/v1/", RedirectView.as_view(pattern_name="public:api"), name="api_v1"),
     path("api/v1/", open_data_api.urls),
     path("work/", workspace_views.workspace, name="workspace"),
     path("work/closing/", include("replies.closing_urls")),

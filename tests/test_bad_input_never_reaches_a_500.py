@@ -921,7 +921,8 @@ GET_ONLY = {
     "api:reply",
     "api:replies_csv",
     "api:openapi-json",
-    "api:api-root",  # django-ninja's root of /api/v1/: a 404 (no interactive docs)
+    "api:api-root",  # django-ninja's root of /api/v1/: redirected to /api/ (config/urls.py)
+    "api_v1",
     "compendium:index",
     "compendium:status",
     "compendium:download",

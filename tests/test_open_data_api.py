@@ -257,3 +257,8 @@ def test_the_list_reads_a_fixed_number_of_queries(client, published, django_asse
     api(client)  # fills the count cache and the dictionary
     with django_assert_max_num_queries(7):
         assert api(client, page_size=100, page=1, year="").status_code == 200
+
+
+def test_the_api_root_leads_to_its_page(client, demo):
+    response = client.get("/api/v1/")
+    assert response.status_code == 302 and response["Location"] == "/api/"
