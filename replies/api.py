@@ -165,7 +165,8 @@ def conditional(request, etag, build):
         return not_modified
     response = build()
     response["ETag"] = etag
-    response["Cache-Control"] = "public, max-age=60"
+    # Revalidated each time (a 304 is cheap): an unpublished reply leaves at once.
+    response["Cache-Control"] = "public, no-cache"
     return response
 
 
