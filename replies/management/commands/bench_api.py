@@ -57,8 +57,20 @@ class Command(BaseCommand):
                     response = client.get(path, params)
                     times.append((time.perf_counter() - started) * 1000)
                     assert response.status_code == 200, (path, params, response.status_code)
-        for name, times in (("cold cache", cold), ("count cached", warm)):
+        # For comparison, under the same load: the /search/ page for the same words.
+        page = []
+        for q in QUERIES:
+            cache.clear()
+            client.get("/search/", {"q": q})
+            started = time.perf_counter()
+            client.get("/search/", {"q": q, "page": 1})
+            page.append((time.perf_counter() - started) * 1000)
+        for name, times in (
+            ("API cold cache", cold),
+            ("API count cached", warm),
+            ("/search/ page, count cached", page),
+        ):
             out(
-                f"API {name}: p50 {statistics.median(times):.1f} ms, "
+                f"{name}: p50 {statistics.median(times):.1f} ms, "
                 f"p95 {percentile(times, 95):.1f} ms, max {max(times):.1f} ms ({len(times)} requests)"
             )
