@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "core.csp.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.RejectNullBytesMiddleware",
+    # Open-data API: CORS open for GET on /api/ (replies/api.py).
+    "replies.api.ApiCorsMiddleware",
     # Anonymous readers of the public column are served from the cache, before sessions.
     "replies.public_cache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -396,6 +398,9 @@ TIAN.update(
         "RECEIPT_RATE_LIMIT_PER_HOUR": int(os.environ.get("TIAN_RECEIPT_RATE_LIMIT", "30")),
     }
 )
+
+# Open-data API (replies/api.py): requests one client address may make per minute.
+TIAN["API_RATE_LIMIT_PER_MINUTE"] = int(os.environ.get("TIAN_API_RATE_LIMIT", "120"))
 
 # Rate limits (receipt page), cached fragments (the column's counts) and, with Redis,
 # sessions live in this cache. Per process by default, which is right for one worker only;

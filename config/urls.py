@@ -4,12 +4,17 @@ from django.views.generic import RedirectView
 
 from accounts import views as account_views
 from proposals.views import workspace as workspace_views
+from replies.api import api as open_data_api
 
 # Load and fault tests: a database that is down answers 503 with a page in Chinese (core/errors.py).
 handler500 = "core.errors.server_error"
 
 urlpatterns = [
     path("", include("replies.public_urls")),
+    # The open-data API (replies/api.py); its page in Chinese is public:api (/api/).
+    # Its root (django-ninja's api:api-root, with no interactive docs) goes to that page.
+    path("api/v1/", RedirectView.as_view(pattern_name="public:api"), name="api_v1"),
+    path("api/v1/", open_data_api.urls),
     path("work/", workspace_views.workspace, name="workspace"),
     path("work/closing/", include("replies.closing_urls")),
     path("work/statistics/", include("replies.statistics_urls")),

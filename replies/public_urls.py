@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import feeds
+from . import api, feeds
 from .views import public
 
 app_name = "public"
 urlpatterns = [
     path("", public.index, name="index"),
     path("search/", public.search_page, name="search"),
+    path("api/", api.docs_page, name="api"),
     path("replies/feed/", feeds.latest_replies, name="feed"),
     path("replies/<int:pk>/", public.reply, name="reply"),
     path("replies/<int:pk>/print/", public.reply_print, name="reply_print"),

@@ -104,7 +104,11 @@ def walk(django_db_setup, django_db_blocker, tmp_path_factory):
 @pytest.fixture(autouse=True)
 def walk_settings(settings, monkeypatch):
     # The walk opens receipt links far more often than one client may in an hour.
-    settings.TIAN = {**settings.TIAN, "RECEIPT_RATE_LIMIT_PER_HOUR": 1_000_000}
+    settings.TIAN = {
+        **settings.TIAN,
+        "RECEIPT_RATE_LIMIT_PER_HOUR": 1_000_000,
+        "API_RATE_LIMIT_PER_MINUTE": 1_000_000,
+    }
     # Access is decided before the PDF is drawn; drawing it (WeasyPrint) for every cell
     # would make the walk slow without telling anything more about who may read it.
     monkeypatch.setattr("replies.views.letters.render_letter_pdf", lambda letter, **kw: PDF)
@@ -809,6 +813,8 @@ ROUTES = {
     "public:reply": Route("letters", PAGE, is_public, login=False),
     "public:reply_print": Route("letters", PAGE, is_public, login=False),
     "public:reply_pdf": Route("letters", PAGE, is_public, login=False),
+    # The open-data API's full text of one reply (replies/api.py): the same rule as the page.
+    "api:reply": Route("letters", PAGE, is_public, login=False),
     # The session's compendium: committee staff only; no book is made in the walk, so the
     # download is 404 for them too.
     "compendium:start": Route("sessions", ACTION, anyone, gate=committee),

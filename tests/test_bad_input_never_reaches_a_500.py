@@ -915,6 +915,14 @@ GET_ONLY = {
     "public:reply_print",
     "public:reply_version",
     "public:reply_pdf",
+    # The open-data API and its page: GET only, parameters checked (tests/test_open_data_api.py).
+    "public:api",
+    "api:replies",
+    "api:reply",
+    "api:replies_csv",
+    "api:openapi-json",
+    "api:api-root",  # django-ninja's root of /api/v1/: redirected to /api/ (config/urls.py)
+    "api_v1",
     "compendium:index",
     "compendium:status",
     "compendium:download",

@@ -56,6 +56,7 @@ def pages():
         "receipt-form-errors": receipt_url,  # submitted empty: the errors shown
         "login": "/accounts/login/",
         "search": "/search/?q=%E9%AB%98%E6%96%B0%E5%8C%BA",  # 高新区
+        "api": "/api/",
     }
 
 
