@@ -11,6 +11,8 @@ ranked by ts_rank (title words weigh most); on SQLite the same in Python over th
 columns.
 """
 
+import itertools
+
 from django.db.models import FloatField
 from django.db.models.expressions import RawSQL
 
@@ -75,26 +77,46 @@ def key_words(proposal, most=MAX_WORDS):
     return sorted(words, key=len, reverse=True)[:most]
 
 
-def ranked(entries, words, limit):
-    """[(proposal id, similarity)] of the entries holding any of the words, best first."""
+def _ranked_pg(entries, match, rank, limit):
+    table = f'"{entries.model._meta.db_table}"'
+    return list(
+        entries.extra(where=[f"{table}.search_vector @@ to_tsquery('simple', %s)"], params=[match])
+        .annotate(
+            similarity=RawSQL(
+                f"ts_rank({table}.title_vector, to_tsquery('simple', %s))",
+                [rank],
+                output_field=FloatField(),
+            )
+        )
+        .order_by("-similarity", "-proposal_id")
+        .values_list("proposal_id", "similarity")[:limit]
+    )
+
+
+def ranked(entries, words, limit, most_words_first=False):
+    """[(proposal id, similarity)] of the entries holding any of the words, best first.
+
+    `most_words_first`: on PostgreSQL, rank first only the entries holding all the words;
+    if they are fewer than `limit`, those holding all but one; and so on. The rank is over
+    the title's words, and a title holding more of them ranks higher, so the best are
+    among the first entries ranked. A common word is in tens of thousands of rows of past
+    sessions: ranking them all took most of the assignment page's time.
+    """
     if not words:
         return []
     if search.is_postgresql(entries.db):
-        table = f'"{entries.model._meta.db_table}"'
-        q = search.tsquery(words, "|")
-        # Matched on everything (the GIN index), ranked by the title's words.
-        return list(
-            entries.extra(where=[f"{table}.search_vector @@ to_tsquery('simple', %s)"], params=[q])
-            .annotate(
-                similarity=RawSQL(
-                    f"ts_rank({table}.title_vector, to_tsquery('simple', %s))",
-                    [q],
-                    output_field=FloatField(),
+        rank = search.tsquery(words, "|")
+        if most_words_first:
+            for k in range(len(words), 1, -1):
+                match = " | ".join(
+                    "(" + " & ".join(search._lexeme(w) for w in some) + ")"
+                    for some in itertools.combinations(words, k)
                 )
-            )
-            .order_by("-similarity", "-proposal_id")
-            .values_list("proposal_id", "similarity")[:limit]
-        )
+                best = _ranked_pg(entries, match, rank, limit)
+                if len(best) >= limit:
+                    return best
+        # Matched on everything (the GIN index), ranked by the title's words.
+        return _ranked_pg(entries, rank, rank, limit)
     scored = []
     for pid, title, text in entries.values_list("proposal_id", "search_title", "search_text"):
         title, text = set(title.split()), set(text.split())
@@ -138,7 +160,7 @@ def suggested_units(proposal, limit=3, proposals_each=3, pool=40):
     proposals of past sessions, most likely first."""
     entries = ProposalSearch.objects.exclude(session_id=proposal.session_id)
     # Over every past session: the three most specific words keep the candidates few.
-    scored = ranked(entries, key_words(proposal, 3), pool * 2)
+    scored = ranked(entries, key_words(proposal, 3), pool * 2, most_words_first=True)
     similar = _proposals(scored, states=HANDLED, limit=pool)
     if not similar:
         return []

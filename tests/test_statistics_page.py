@@ -170,11 +170,13 @@ def test_the_figures_are_counted_in_one_query_per_table(world, django_assert_num
     # The version of the data, then proposals, assignments, letters and receipts for the
     # sessions, categories and kinds, and assignments, letters and receipts for the units;
     # + the calendar for the first contacts overdue (the deadline rules come from the cache).
+    # On PostgreSQL, 2 more: the planner's price of a random read, set and reset.
+    queries = 9 + (2 if connection.vendor == "postgresql" else 0)
     deadlines.current_rules()
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(queries):
         figures(world.session, timezone.localdate(), use_cache=False)
     many_proposals(world, 20, 100)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(queries):
         figures(None, timezone.localdate(), use_cache=False)
     with django_assert_num_queries(1):  # only the version once cached
         figures(None, timezone.localdate())
