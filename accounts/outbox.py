@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from core import pagecache
 
+from .access import is_committee
 from .models import OutboxMessage
 
 log = logging.getLogger("tian.outbox")
@@ -278,7 +279,7 @@ def sms_backend():
 
 def may_look_after(user):
     """Who sees the failed messages and sends them again: committee staff (and superusers)."""
-    return user.is_authenticated and (user.is_committee_staff or user.is_superuser)
+    return is_committee(user)
 
 
 def retry(queryset, by=None):

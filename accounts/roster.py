@@ -24,6 +24,9 @@ from openpyxl.styles import Font
 
 from core.forms import validate_single_line
 from core.spreadsheets import (
+    Cell,
+    PreviewProblems,
+    RowProblems,
     cell_value,
     check_merges,
     column_letter,
@@ -131,16 +134,7 @@ MAX_LENGTHS = {
 
 
 @dataclass
-class Cell:
-    key: str
-    header: str
-    letter: str
-    value: str
-    errors: list
-
-
-@dataclass
-class Row:
+class Row(RowProblems):
     sheet: str
     number: int
     values: dict
@@ -150,13 +144,6 @@ class Row:
     target: object = None
     changes: list = field(default_factory=list)
     cleaned: dict = field(default_factory=dict)
-
-    def add(self, key, message):
-        self.errors.setdefault(key, []).append(str(message))
-
-    @property
-    def ok(self):
-        return not self.errors
 
     @property
     def row_errors(self):
@@ -206,7 +193,7 @@ class SheetPreview:
 
 
 @dataclass
-class RosterPreview:
+class RosterPreview(PreviewProblems):
     file_name: str = ""
     file_errors: list = field(default_factory=list)
     sheets: list = field(default_factory=list)
@@ -214,20 +201,6 @@ class RosterPreview:
     @property
     def rows(self):
         return [row for sheet in self.sheets for row in sheet.rows]
-
-    @property
-    def ok(self):
-        return not self.file_errors and bool(self.rows) and all(r.ok for r in self.rows)
-
-    @property
-    def rows_with_problems(self):
-        return [r for r in self.rows if not r.ok]
-
-    @property
-    def problem_count(self):
-        return len(self.file_errors) + sum(
-            len(messages) for r in self.rows for messages in r.errors.values()
-        )
 
     @property
     def summary(self):

@@ -29,6 +29,7 @@ from core.spreadsheets import MAX_UPLOAD_BYTES, XLSX_CONTENT_TYPE, stream_xlsx
 from core.workflow import Refused
 
 from . import roster, services
+from .access import is_committee
 from .models import Membership, RosterImport
 from .notifications import absolute_url
 from .tokens import activation_path, activation_token
@@ -38,7 +39,7 @@ KEEP_UPLOADS = timedelta(days=1)
 
 
 def require_committee(user):
-    if not services.is_committee(user):
+    if not is_committee(user):
         raise PermissionDenied
 
 

@@ -14,12 +14,9 @@ from django.utils.translation import gettext as _
 from core.workflow import Refused
 
 from . import roster as roster_sheet
+from .access import is_committee
 from .models import Membership, Proposer, RosterImport, Unit, User
 from .signals import password_changed
-
-
-def is_committee(user):
-    return user.is_authenticated and (user.is_committee_staff or user.is_superuser)
 
 
 def require_committee(actor):

@@ -11,6 +11,7 @@ import datetime
 import io
 import re
 import zipfile
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.http import StreamingHttpResponse
@@ -222,6 +223,46 @@ def read_header(cells, columns, optional=()):
             _("The header row lacks the columns: %(columns)s.") % {"columns": "、".join(missing)}
         )
     return positions, problems
+
+
+@dataclass
+class Cell:
+    """One cell of an import's preview: where it is, what it holds, what is wrong with it."""
+
+    key: str
+    header: str
+    letter: str
+    value: str
+    errors: list
+
+
+class RowProblems:
+    """An imported row's problems, by column key ("" for the row as a whole)."""
+
+    def add(self, key, message):
+        self.errors.setdefault(key, []).append(str(message))
+
+    @property
+    def ok(self):
+        return not self.errors
+
+
+class PreviewProblems:
+    """An import's preview: clean when the file and every row are, and it has rows."""
+
+    @property
+    def ok(self):
+        return not self.file_errors and bool(self.rows) and all(r.ok for r in self.rows)
+
+    @property
+    def rows_with_problems(self):
+        return [r for r in self.rows if not r.ok]
+
+    @property
+    def problem_count(self):
+        return len(self.file_errors) + sum(
+            len(messages) for r in self.rows for messages in r.errors.values()
+        )
 
 
 def column_letter(index):

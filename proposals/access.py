@@ -11,15 +11,12 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
+from accounts.access import is_committee  # noqa: F401 (the apps call access.is_committee)
 from accounts.models import Membership
 
 from . import hooks
 from .models import Assignment, CoOpinion, Proposal, ProposalProposer
 from .transitions import TRANSITIONS
-
-
-def is_committee(user):
-    return user.is_authenticated and (user.is_committee_staff or user.is_superuser)
 
 
 def unit_ids(user, role=None):

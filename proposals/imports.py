@@ -23,7 +23,16 @@ from openpyxl.styles import Font
 from accounts.models import Proposer, Unit
 from core import spreadsheets
 from core.forms import date_window, validate_single_line
-from core.spreadsheets import cell_value, column_letter, is_formula, open_sheet, sheet_rows
+from core.spreadsheets import (
+    Cell,
+    PreviewProblems,
+    RowProblems,
+    cell_value,
+    column_letter,
+    is_formula,
+    open_sheet,
+    sheet_rows,
+)
 from core.workflow import Refused
 
 from . import access, services
@@ -65,16 +74,7 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
 
 
 @dataclass
-class Cell:
-    key: str
-    header: str
-    letter: str
-    value: str
-    errors: list
-
-
-@dataclass
-class Row:
+class Row(RowProblems):
     number: int
     values: dict
     errors: dict = field(default_factory=dict)
@@ -87,13 +87,6 @@ class Row:
     consent: bool = True
     no_publish_reason: str = ""
     raw: dict = field(default_factory=dict)
-
-    def add(self, key, message):
-        self.errors.setdefault(key, []).append(str(message))
-
-    @property
-    def ok(self):
-        return not self.errors
 
     def cells(self, letters):
         return [
@@ -113,7 +106,7 @@ class Row:
 
 
 @dataclass
-class Preview:
+class Preview(PreviewProblems):
     file_name: str = ""
     file_errors: list = field(default_factory=list)
     rows: list = field(default_factory=list)
@@ -121,20 +114,6 @@ class Preview:
     unmatched_proposers: set = field(default_factory=set)
     unmatched_units: set = field(default_factory=set)
     unmatched_categories: set = field(default_factory=set)
-
-    @property
-    def ok(self):
-        return not self.file_errors and bool(self.rows) and all(r.ok for r in self.rows)
-
-    @property
-    def rows_with_problems(self):
-        return [r for r in self.rows if not r.ok]
-
-    @property
-    def problem_count(self):
-        return len(self.file_errors) + sum(
-            len(messages) for r in self.rows for messages in r.errors.values()
-        )
 
     def table(self):
         """Each row's cells in the template's column order, for the preview page."""
