@@ -7,6 +7,8 @@ the email and SMS afterwards, retrying while the mail server or the gateway is d
 
 from django.conf import settings
 
+from core import pagecache
+
 from .models import Notification
 from .outbox import enqueue_email, enqueue_emails, enqueue_sms
 
@@ -24,6 +26,7 @@ def notify(recipients, verb, message, url="", subject=None):
         seen.add(user.pk)
         rows.append(Notification(recipient=user, verb=verb, message=message, url=url))
     Notification.objects.bulk_create(rows)
+    pagecache.person_changed(row.recipient_id for row in rows)
     emails = sorted({row.recipient.email for row in rows if row.recipient.email})
     if emails:
         absolute = absolute_url(url)
@@ -55,6 +58,7 @@ def notify_many(messages):
                 )
                 mails.append((user.email, header_safe(message), body))
     Notification.objects.bulk_create(rows)
+    pagecache.person_changed(row.recipient_id for row in rows)
     enqueue_emails(mails)
     return rows
 

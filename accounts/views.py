@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from core import pagecache
 from core.paginator import EstimatingPaginator
 from core.spreadsheets import xlsx_response
 from core.views import is_local_path, require
@@ -60,6 +61,7 @@ def open_notification(request, pk):
     if note.read_at is None:
         note.read_at = timezone.now()
         note.save(update_fields=["read_at"])
+        pagecache.person_changed([request.user.pk])
     target = note.url if note.url and url_has_allowed_host_and_scheme(note.url, None) else None
     return redirect(target or "notifications")
 
@@ -68,6 +70,7 @@ def open_notification(request, pk):
 @require_POST
 def mark_all_read(request):
     request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    pagecache.person_changed([request.user.pk])
     return redirect("notifications")
 
 

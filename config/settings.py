@@ -410,7 +410,7 @@ REDIS_URL = os.environ.get("DJANGO_REDIS_URL", "")
 CACHES = {
     "default": {
         "BACKEND": (
-            "django.core.cache.backends.redis.RedisCache"
+            "core.cache.RedisCache"
             if REDIS_URL
             else os.environ.get(
                 "DJANGO_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"

@@ -1,13 +1,9 @@
 """What every ModelAdmin of this project does the same way."""
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
-from django.core.cache import cache
 from django.db import models
-from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.utils.translation import gettext as _
 
 from . import pagecache
@@ -38,26 +34,13 @@ class KeptChangelistMixin:
     """
 
     def changelist_view(self, request, extra_context=None):
-        if (
-            not pagecache.enabled()
-            or request.method != "GET"
-            or extra_context
-            or len(messages.get_messages(request))
-            or not self.has_view_or_change_permission(request)
-        ):
+        if extra_context or not self.has_view_or_change_permission(request):
             return super().changelist_view(request, extra_context)
-        get_token(request)  # the CSRF secret, set if the browser has none yet
-        page_key = pagecache.key(request, self.opts.label_lower, request.META["CSRF_COOKIE"])
-        kept = cache.get(page_key)
-        if kept is not None:
-            return HttpResponse(kept)
-        response = super().changelist_view(request, extra_context)
-        if response.status_code != 200 or not hasattr(response, "render"):
-            return response
-        response.render()
-        if not len(messages.get_messages(request)):
-            cache.set(page_key, response.content, settings.TIAN_STAFF_PAGE_SECONDS)
-        return response
+        return pagecache.kept(
+            request,
+            self.opts.label_lower,
+            lambda: super(KeptChangelistMixin, self).changelist_view(request, extra_context),
+        )
 
 
 class SafeAutocompleteWidgetMixin:

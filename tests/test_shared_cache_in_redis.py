@@ -41,7 +41,7 @@ def redis_cache(settings, redis_client):
     prefix = f"tian-test-{uuid.uuid4().hex}"
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": prefix,
         }
@@ -149,7 +149,7 @@ def settings_with(env):
 
 def test_django_redis_url_selects_djangos_redis_cache_and_cached_sessions():
     assert settings_with({"DJANGO_REDIS_URL": "redis://10.0.0.5:6379/1"}) == [
-        "django.core.cache.backends.redis.RedisCache",
+        "core.cache.RedisCache",
         "redis://10.0.0.5:6379/1",
         "django.contrib.sessions.backends.cached_db",
     ]
@@ -167,3 +167,17 @@ def test_the_session_engine_can_be_chosen():
         settings_with({"DJANGO_REDIS_URL": "redis://r:6379/1", "DJANGO_SESSION_ENGINE": engine})[2]
         == engine
     )
+
+
+def test_the_cache_reuses_one_redis_client_and_stays_djangos(redis_cache):
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    cache = caches["default"]
+    assert isinstance(cache, RedisCache)
+    cache.set("reused", {"a": 1})
+    assert cache.get("reused") == {"a": 1}
+    client = cache._cache.get_client("reused")
+    assert cache._cache.get_client("other") is client
+    assert cache._cache.get_client(write=True) is client  # one server: one pool
+    assert cache.get_many(["reused", "missing"]) == {"reused": {"a": 1}}

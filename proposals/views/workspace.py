@@ -6,8 +6,6 @@ from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import render
-from django.template.loader import render_to_string
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from accounts.models import OutboxMessage
@@ -120,12 +118,16 @@ def workspace_export(request):
 
 @login_required
 def workspace(request):
-    """The proposals that concern the user, newest first; kept rendered until the next step."""
-    body = pagecache.cached(request, "workspace", lambda: _workspace_body(request))
-    return render(request, "work/workspace.html", {"body": mark_safe(body)})
+    """The proposals that concern the user, newest first; kept rendered until the next step
+    (core/pagecache.py)."""
+    return pagecache.kept(
+        request,
+        "workspace",
+        lambda: render(request, "work/workspace.html", _workspace_context(request)),
+    )
 
 
-def _workspace_body(request):
+def _workspace_context(request):
     filterset, queryset = filtered_proposals(request)
     words = search_words(filterset)
     order = ["-search_rank", "-created_at", "-id"] if words else ["-created_at", "-id"]
@@ -156,18 +158,14 @@ def _workspace_body(request):
     page.object_list = rows
     query = request.GET.copy()
     query.pop("page", None)
-    return render_to_string(
-        "work/_workspace_body.html",
-        {
-            "filter": filterset,
-            "page": page,
-            "query": query.urlencode(),
-            "panels": workspace_panels(request.user),
-            "due_soon_days": settings.TIAN["DUE_SOON_WORKING_DAYS"],
-            "may_export": may_export(request.user),
-        },
-        request=request,
-    )
+    return {
+        "filter": filterset,
+        "page": page,
+        "query": query.urlencode(),
+        "panels": workspace_panels(request.user),
+        "due_soon_days": settings.TIAN["DUE_SOON_WORKING_DAYS"],
+        "may_export": may_export(request.user),
+    }
 
 
 # --- the proposal page ---------------------------------------------------------------------------
