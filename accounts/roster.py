@@ -19,8 +19,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from core.forms import validate_single_line
 from core.spreadsheets import (
@@ -579,6 +577,9 @@ WIDTHS = {"members": 16, "collectives": 18, "units": 28, "people": 16}
 
 def template_workbook():
     """The roster's sheets with Chinese headers and one example row each that imports."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     book = Workbook()
     book.remove(book.active)
     for spec in SHEETS:

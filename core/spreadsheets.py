@@ -18,8 +18,6 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
 
 from core.workflow import Refused
 
@@ -97,6 +95,8 @@ def open_book(data):
     """An uploaded workbook after the container checks, read-only, formulas left as
     formulas. Returns (workbook, archive); the caller closes the workbook and checks each
     sheet it reads with `check_merges`. Refused for a malformed file."""
+    from openpyxl import load_workbook  # on the first upload (openpyxl is 10 MB a worker)
+
     archive = check_container(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
@@ -266,7 +266,13 @@ class PreviewProblems:
 
 
 def column_letter(index):
-    return get_column_letter(index)
+    """A, B, … Z, AA, … for 1, 2, … (openpyxl's `get_column_letter`, without loading openpyxl
+    in every worker for it)."""
+    letters = ""
+    while index > 0:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -386,7 +392,7 @@ def stream_xlsx(title, headers, rows, widths=None, flush_every=500):
     """Yield an .xlsx file in pieces: `headers` in bold, then `rows` (values as for
     `as_cell_value`), sent every `flush_every` rows; memory stays flat whatever the count."""
     pipe = _Pipe()
-    letters = [get_column_letter(i) for i in range(1, len(headers) + 1)]
+    letters = [column_letter(i) for i in range(1, len(headers) + 1)]
     sheet_name = _xml_text(re.sub(r"[\[\]:*?/\\]", "", title)[:31] or "Sheet1").replace(
         '"', "&quot;"
     )

@@ -17,8 +17,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from accounts.models import Proposer, Unit
 from core import spreadsheets
@@ -454,6 +452,9 @@ def template_workbook():
         "submitted_on": timezone.localdate().isoformat(),
         "consent": "是",
     }
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     book = Workbook()
     sheet = book.active
     sheet.title = "提案"

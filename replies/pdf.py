@@ -2,6 +2,9 @@
 
 The letter is a Chinese official document: its fixed wording (the receipt invitation,
 联系人, 抄送, the QR caption) is content, not interface text, so it is not translated.
+
+WeasyPrint (30 MB with Pango's bindings and fontTools) is imported on the first PDF a
+worker renders, not when the URLs load: most workers of a busy site never render one.
 """
 
 import math
@@ -9,13 +12,11 @@ import re
 import threading
 
 import segno
-import weasyprint
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from weasyprint.text.fonts import FontConfiguration
 
 from .services.text import RECEIPT_INVITATION, SECTION_HEADING_MAX_CHARS, letter_paragraphs
 
@@ -142,11 +143,15 @@ def _font_config():
     # Building a font configuration reads every installed font; do it once per thread
     # (Pango objects are not shared across threads).
     if getattr(_local, "font_config", None) is None:
+        from weasyprint.text.fonts import FontConfiguration
+
         _local.font_config = FontConfiguration()
     return _local.font_config
 
 
 def _stylesheet():
+    import weasyprint
+
     return weasyprint.CSS(filename=finders.find("css/letter-print.css"))
 
 
@@ -207,6 +212,8 @@ def public_letter_context(letter, publication):
 
 
 def _render(html):
+    import weasyprint
+
     document = weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR))
     return document.render(stylesheets=[_stylesheet()], font_config=_font_config())
 

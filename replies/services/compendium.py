@@ -18,7 +18,6 @@ import logging
 import threading
 import time
 
-import weasyprint
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.files.base import ContentFile
@@ -223,6 +222,8 @@ def book_html(session, letters, publications, progress=None):
 
 
 def _stylesheets():
+    import weasyprint
+
     return [
         weasyprint.CSS(filename=finders.find("css/letter-print.css")),
         weasyprint.CSS(filename=finders.find("css/compendium-print.css")),
@@ -234,6 +235,8 @@ def render_book(session, progress=None):
     letters = list(session_letters(session))
     publications = Publication.objects.in_bulk([letter.publication_id for letter in letters])
     html = book_html(session, letters, publications, progress)
+    import weasyprint  # on the first book a worker makes (replies/pdf.py says why)
+
     logger = weasyprint.PROGRESS_LOGGER
     counter, saved = None, (logger.level, logger.propagate)
     if progress:

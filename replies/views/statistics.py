@@ -17,10 +17,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
+from core.spreadsheets import column_letter
 from core.views import require
 from proposals import access, deadlines
 from proposals.models import Session
@@ -261,9 +259,6 @@ def state_chart(stats):
 
 # --- the workbook ------------------------------------------------------------------------------
 
-HEADER_FILL = PatternFill("solid", fgColor="F0F0EE")
-BOLD = Font(bold=True)
-
 
 def _sheet_name(title, taken):
     name = "".join(c for c in str(title) if c not in "[]:*?/\\")[:31] or "Sheet"
@@ -276,6 +271,12 @@ def _sheet_name(title, taken):
 
 def workbook(tables, scope, today):
     """One sheet per table: a title, the column groups, the headers, the rows, the total."""
+    # openpyxl on the first workbook a worker writes, not in every worker.
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    header_fill = PatternFill("solid", fgColor="F0F0EE")
+    bold = Font(bold=True)
     book = Workbook()
     book.remove(book.active)
     for table in tables:
@@ -302,8 +303,8 @@ def workbook(tables, scope, today):
         sheet.append([str(table.dimension)] + [str(c.label) for c in table.columns])
         for row_number in (2, 3):
             for cell in sheet[row_number][:width]:
-                cell.font = BOLD
-                cell.fill = HEADER_FILL
+                cell.font = bold
+                cell.fill = header_fill
                 cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         for row in table.all_rows():
             sheet.append([str(row.label)] + [cell.value for cell in row.cells(table.columns)])
@@ -312,10 +313,10 @@ def workbook(tables, scope, today):
                     cell.number_format = "0.0%"
             if row is table.total:
                 for cell in sheet[sheet.max_row]:
-                    cell.font = BOLD
+                    cell.font = bold
         sheet.column_dimensions["A"].width = 28
         for i in range(2, width + 1):
-            sheet.column_dimensions[get_column_letter(i)].width = 11
+            sheet.column_dimensions[column_letter(i)].width = 11
         sheet.freeze_panes = "B4"
     return book
 
