@@ -1,9 +1,10 @@
 """Chinese full-text search: segmentation, the search columns, queries, ranking, highlighting.
 
-Text is folded first (full-width → half-width by NFKC, traditional → simplified by zhconv,
-lower case), then cut by jieba in search mode (every dictionary word inside a longer one
-too: 国家级高新区 → 国家 国家级 高新 新区 高新区), with the committee's unit names and the
-words administrators add (`SearchWord`) as a user dictionary. The tokens, joined by spaces,
+Text is folded first (full-width → half-width by NFKC, traditional → simplified as zhconv
+converts, lower case), then cut as jieba cuts in search mode (every dictionary word inside a longer one
+too: 国家级高新区 → 国家 国家级 高新 新区 高新区; `segment`: jieba's algorithm over a smaller
+copy of its dictionary, which every web worker can afford), with the committee's unit names
+and the words administrators add (`SearchWord`) as a user dictionary. The tokens, joined by spaces,
 are kept in two text columns per searchable row (`search_title`, weighted first, and
 `search_text`); on PostgreSQL a stored generated column `search_vector` (a tsvector with the
 'simple' configuration over them, GIN-indexed) is what queries read, so every write of the
@@ -24,8 +25,6 @@ import re
 import threading
 import unicodedata
 
-import jieba
-import zhconv
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import BooleanField, F, FloatField, Func, Q, Value
@@ -33,9 +32,12 @@ from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-jieba.setLogLevel(60)
+from . import segment
+from .simplified import simplified
 
-DICTIONARY_KEY = "search-dictionary-version"
+# Named after the segmenter's version: after an upgrade that changes the cut, every process
+# (and every page cached under the version) starts anew.
+DICTIONARY_KEY = f"search-dictionary-version:{segment.VERSION}"
 # Runs of word characters: what jieba cuts one by one (punctuation and spaces end a run).
 CHUNK = re.compile(r"[^\W_]+")
 NUMBER_FORM = re.compile(r"第\s*0*(\d+)\s*号")
@@ -50,10 +52,12 @@ def fold(text):
     """Half-width, simplified, lower-case: the form both text and queries are compared in."""
     if not text:
         return ""
-    return zhconv.convert(unicodedata.normalize("NFKC", text), "zh-cn").lower()
+    return simplified(unicodedata.normalize("NFKC", text)).lower()
 
 
-@functools.lru_cache(maxsize=20_000)
+# The caches are per process, so bounded by what a web worker can hold: an entry of
+# `_cut_for_search` (a run of text and its tokens) is about 1 KB.
+@functools.lru_cache(maxsize=8192)
 def _fold_char(char):
     folded = fold(char)
     return folded if len(folded) == 1 else char
@@ -64,14 +68,14 @@ def _number(token):
     return token.lstrip("0") or "0" if token.isdigit() else token
 
 
-@functools.lru_cache(maxsize=200_000)
+@functools.lru_cache(maxsize=4096)
 def _cut_for_search(chunk):
-    return tuple(_number(t) for t in jieba.cut_for_search(chunk, HMM=False) if t.strip())
+    return tuple(_number(t) for t in segment.segmenter().cut_for_search(chunk) if t.strip())
 
 
-@functools.lru_cache(maxsize=20_000)
+@functools.lru_cache(maxsize=1024)
 def _cut(chunk):
-    return tuple(_number(t) for t in jieba.cut(chunk, HMM=False) if t.strip())
+    return tuple(_number(t) for t in segment.segmenter().cut(chunk) if t.strip())
 
 
 def tokens(text):
@@ -123,11 +127,7 @@ def dictionary_words():
 
 
 def _apply(words):
-    for word in _Dictionary.words - words:
-        jieba.del_word(word)
-    for word in sorted(words - _Dictionary.words):
-        jieba.add_word(word)
-        jieba.suggest_freq(word, tune=True)
+    segment.segmenter().set_added(words)
     _Dictionary.words = frozenset(words)
     _cut_for_search.cache_clear()
     _cut.cache_clear()
@@ -143,10 +143,10 @@ def ensure_dictionary():
     if _Dictionary.version is not None and (wanted is None or wanted == _Dictionary.version):
         return
     with _Dictionary.lock:
-        jieba.initialize()
         words = dictionary_words()
         _apply(words)
-        version = wanted or hashlib.sha256("|".join(sorted(words)).encode()).hexdigest()[:16]
+        key = "|".join([segment.VERSION, *sorted(words)])
+        version = wanted or hashlib.sha256(key.encode()).hexdigest()[:16]
         _Dictionary.version = version
         if wanted is None:
             cache.set(DICTIONARY_KEY, version, None)
