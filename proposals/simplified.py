@@ -36,8 +36,13 @@ def _load():
     text = zhconv_dictionary().read_text(encoding="utf-8")
     conversions = _part(text, "zh2Hans")
     conversions.update(_part(text, "zh2CN"))  # zhconv's getdict("zh-cn")
-    prefixes = frozenset(word[:n] for word in conversions for n in range(1, len(word) + 1))
-    return conversions, prefixes
+    # Without the 3,801 characters converted to themselves (a phrase converted to itself
+    # stays: 乾隆 keeps 乾 from becoming 干).
+    conversions = {k: v for k, v in conversions.items() if len(k) > 1 or k != v}
+    # The phrases' beginnings, but not the 8,500 characters' (zhconv keeps both, 13,000).
+    beginnings = frozenset(k[:n] for k in conversions for n in range(2, len(k)))
+    starts = frozenset(k[0] for k in conversions if len(k) > 1)
+    return conversions, beginnings, starts
 
 
 def table():
@@ -53,23 +58,23 @@ def simplified(text):
     """The text in simplified characters (zhconv.convert(text, "zh-cn"))."""
     if text.isascii():
         return text
-    conversions, prefixes = table()
+    conversions, beginnings, starts = table()
     out = []
-    n = len(text)
-    pos = 0
+    pos, n = 0, len(text)
     while pos < n:
-        # The longest phrase of the table starting here (乾隆 stays, 乾燥 → 干燥), else the
-        # character itself.
-        end = pos
-        found, found_end = None, pos
-        while end < n and text[pos : end + 1] in prefixes:
-            end += 1
-            if text[pos:end] in conversions:
-                found, found_end = conversions[text[pos:end]], end
-        if found is None:
-            out.append(text[pos])
-            pos += 1
-        else:
-            out.append(found)
-            pos = found_end
+        # zhconv's conversion: the longest phrase of the table starting here (乾隆 stays, 乾燥
+        # → 干燥), else the character's conversion, else the character.
+        char = text[pos]
+        found, end = conversions.get(char, char), pos + 1
+        if char in starts:
+            stop = pos + 2
+            while stop <= n:
+                part = text[pos:stop]
+                if part in conversions:
+                    found, end = conversions[part], stop
+                elif part not in beginnings:
+                    break
+                stop += 1
+        out.append(found)
+        pos = end
     return "".join(out)

@@ -103,13 +103,16 @@ def test_added_words_are_cut_whole_and_taken_back():
     assert (ours.total, ours.frequency("高新区")) == (total, 270)
 
 
-def test_the_table_grows():
-    ours = segment.Segmenter()
+def test_the_table_holds_what_it_was_made_for_and_refuses_more():
+    ours = segment.Segmenter(capacity=4000)
     words = [f"词{i}" for i in range(5000)]
     for i, word in enumerate(words):
-        ours.add(word, i + 1)
-    assert len(ours.keys) >= 2 * 5000
-    assert [ours.frequency(w) for w in words] == list(range(1, 5001))
+        ours.add(word, i * 300 + 1)  # up to 1,499,701: beyond 20 bits too
+    assert [ours.frequency(w) for w in words] == [i * 300 + 1 for i in range(5000)]
+    assert ours.frequency("词5000") == 0
+    with pytest.raises(ValueError):
+        for i in range(5000, 10_000):
+            ours.add(f"词{i}", 1)
 
 
 def test_a_worker_loads_both_in_little_memory_without_importing_jieba_or_zhconv():
@@ -138,6 +141,10 @@ def test_it_simplifies_as_zhconv_does():
     zhconv = pytest.importorskip("zhconv")
     texts = [LETTER_069, *ODD, "乾隆乾燥 後來 頭髮 發展 著作 甚麼 A肝 IP位址 16進位", "", "abc"]
     texts += [zhconv.convert(t, locale) for t in texts for locale in ("zh-tw", "zh-hk")]
+    # Strings of zhconv's own phrases and characters, which overlap (乾 乾隆 乾燥 隆…).
+    keys = [*zhconv.zhconv.getdict("zh-cn"), *"的是了高新区 abc"]
+    rng = random.Random(69)
+    texts += ["".join(rng.choice(keys) for _ in range(rng.randint(1, 12))) for _ in range(5000)]
     for text in texts:
         assert simplified(text) == zhconv.convert(text, "zh-cn"), text
     assert search.fold("高新區 ＡＢＣ") == "高新区 abc"
