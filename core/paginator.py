@@ -3,7 +3,8 @@
 Up to EXACT_LIMIT rows it counts exactly (the count stops reading at the limit, so it
 costs no more than reading one page of that size). Beyond, on PostgreSQL, it takes the
 planner's estimate of the query's rows — shown as 约 (about) — which costs a plan, not a
-scan. Elsewhere (SQLite, for a district's few hundred rows) it counts.
+scan. Elsewhere (SQLite, for a district's few hundred rows) it counts. A list that knows
+better counts itself (`paginator_count(limit)`: the staff search's `search.Ranked`).
 """
 
 import json
@@ -37,6 +38,9 @@ class EstimatingPaginator(Paginator):
     @cached_property
     def count(self):
         queryset = self.object_list
+        if hasattr(queryset, "paginator_count"):
+            count, self.estimated = queryset.paginator_count(EXACT_LIMIT)
+            return count
         if not hasattr(queryset, "query"):
             return len(queryset)
         exact = queryset.order_by()[: EXACT_LIMIT + 1].count()

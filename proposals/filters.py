@@ -45,5 +45,21 @@ class ProposalFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         """Every word in the title, number, proposers, reasons, suggestions or sent replies
-        (proposals/search.py); ranked by relevance (`search_rank`)."""
+        (proposals/search.py). Unordered: see `ranked`."""
         return search.search(queryset, value)
+
+    def ranked(self, queryset=None):
+        """When searched (`q`): the proposals the other filters leave (of `queryset`, by default
+        the filter's own) that hold every word, best first (search.Ranked), for a paginator;
+        else None."""
+        if not self.is_bound or not self.is_valid():
+            return None
+        words = search.query_tokens(self.form.cleaned_data.get("q") or "")
+        if not words:
+            return None
+        queryset = self.queryset.all() if queryset is None else queryset
+        # The filters but `q`, as FilterSet.filter_queryset applies them.
+        for name, value in self.form.cleaned_data.items():
+            if name != "q":
+                queryset = self.filters[name].filter(queryset, value)
+        return search.Ranked(queryset, words)

@@ -885,9 +885,10 @@ class ProposalSearch(models.Model):
 
     `search_title`: the segmented number and title; `search_text`: the segmented proposers,
     reasons, suggestions and sent replies. On PostgreSQL two generated tsvector columns
-    (migration 0009) are what queries read: `search_vector` over both (title weighted A,
+    (migration 0010) are what queries read: `search_vector` over both (title weighted A,
     GIN-indexed) to match, `title_vector` (small, kept in the row) to rank. Narrow rows keep a
-    search over thousands of matches from reading the proposals' wide rows.
+    search over thousands of matches from reading the proposals' wide rows; `created_at`, the
+    proposal's, lets the matches be ordered here too (search.Ranked).
     """
 
     proposal = models.OneToOneField(
@@ -902,6 +903,7 @@ class ProposalSearch(models.Model):
     )
     search_title = models.TextField(_("search tokens of the title"), blank=True)
     search_text = models.TextField(_("search tokens of the text"), blank=True)
+    created_at = models.DateTimeField(_("created at"))
 
     class Meta:
         verbose_name = _("proposal search entry")

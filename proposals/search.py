@@ -1,9 +1,10 @@
 """Chinese full-text search: segmentation, the search columns, queries, ranking, highlighting.
 
-Text is folded first (full-width → half-width by NFKC, traditional → simplified by zhconv,
-lower case), then cut by jieba in search mode (every dictionary word inside a longer one
-too: 国家级高新区 → 国家 国家级 高新 新区 高新区), with the committee's unit names and the
-words administrators add (`SearchWord`) as a user dictionary. The tokens, joined by spaces,
+Text is folded first (full-width → half-width by NFKC, traditional → simplified as zhconv
+converts, lower case), then cut as jieba cuts in search mode (every dictionary word inside a longer one
+too: 国家级高新区 → 国家 国家级 高新 新区 高新区; `segment`: jieba's algorithm over a smaller
+copy of its dictionary, which every web worker can afford), with the committee's unit names
+and the words administrators add (`SearchWord`) as a user dictionary. The tokens, joined by spaces,
 are kept in two text columns per searchable row (`search_title`, weighted first, and
 `search_text`); on PostgreSQL a stored generated column `search_vector` (a tsvector with the
 'simple' configuration over them, GIN-indexed) is what queries read, so every write of the
@@ -24,18 +25,20 @@ import re
 import threading
 import unicodedata
 
-import jieba
-import zhconv
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import BooleanField, F, FloatField, Func, Q, Value
 from django.db.models.expressions import RawSQL
+from django.utils.functional import cached_property
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-jieba.setLogLevel(60)
+from . import segment
+from .simplified import simplified
 
-DICTIONARY_KEY = "search-dictionary-version"
+# Named after the segmenter's version: after an upgrade that changes the cut, every process
+# (and every page cached under the version) starts anew.
+DICTIONARY_KEY = f"search-dictionary-version:{segment.VERSION}"
 # Runs of word characters: what jieba cuts one by one (punctuation and spaces end a run).
 CHUNK = re.compile(r"[^\W_]+")
 NUMBER_FORM = re.compile(r"第\s*0*(\d+)\s*号")
@@ -50,10 +53,12 @@ def fold(text):
     """Half-width, simplified, lower-case: the form both text and queries are compared in."""
     if not text:
         return ""
-    return zhconv.convert(unicodedata.normalize("NFKC", text), "zh-cn").lower()
+    return simplified(unicodedata.normalize("NFKC", text)).lower()
 
 
-@functools.lru_cache(maxsize=20_000)
+# The caches are per process, so bounded by what a web worker can hold: an entry of
+# `_cut_for_search` (a run of text and its tokens) is about 1 KB.
+@functools.lru_cache(maxsize=8192)
 def _fold_char(char):
     folded = fold(char)
     return folded if len(folded) == 1 else char
@@ -64,14 +69,14 @@ def _number(token):
     return token.lstrip("0") or "0" if token.isdigit() else token
 
 
-@functools.lru_cache(maxsize=200_000)
+@functools.lru_cache(maxsize=4096)
 def _cut_for_search(chunk):
-    return tuple(_number(t) for t in jieba.cut_for_search(chunk, HMM=False) if t.strip())
+    return tuple(_number(t) for t in segment.segmenter().cut_for_search(chunk) if t.strip())
 
 
-@functools.lru_cache(maxsize=20_000)
+@functools.lru_cache(maxsize=1024)
 def _cut(chunk):
-    return tuple(_number(t) for t in jieba.cut(chunk, HMM=False) if t.strip())
+    return tuple(_number(t) for t in segment.segmenter().cut(chunk) if t.strip())
 
 
 def tokens(text):
@@ -123,11 +128,7 @@ def dictionary_words():
 
 
 def _apply(words):
-    for word in _Dictionary.words - words:
-        jieba.del_word(word)
-    for word in sorted(words - _Dictionary.words):
-        jieba.add_word(word)
-        jieba.suggest_freq(word, tune=True)
+    segment.segmenter().set_added(words)
     _Dictionary.words = frozenset(words)
     _cut_for_search.cache_clear()
     _cut.cache_clear()
@@ -143,10 +144,10 @@ def ensure_dictionary():
     if _Dictionary.version is not None and (wanted is None or wanted == _Dictionary.version):
         return
     with _Dictionary.lock:
-        jieba.initialize()
         words = dictionary_words()
         _apply(words)
-        version = wanted or hashlib.sha256("|".join(sorted(words)).encode()).hexdigest()[:16]
+        key = "|".join([segment.VERSION, *sorted(words)])
+        version = wanted or hashlib.sha256(key.encode()).hexdigest()[:16]
         _Dictionary.version = version
         if wanted is None:
             cache.set(DICTIONARY_KEY, version, None)
@@ -237,17 +238,17 @@ def search_entries(entries, words, rank=True):
     for word in words:
         entries = entries.filter(_like_word(word))
     if rank:
-        entries = entries.annotate(search_rank=_like_rank(words, ""))
+        entries = entries.annotate(search_rank=_like_rank(words))
     return entries
 
 
-def _like_rank(words, prefix):
+def _like_rank(words):
     from django.db.models import Case, IntegerField, When
 
     score = Value(0)
     for word in words:
         score = score + Case(
-            When(**{f"{prefix}search_title__contains": word}, then=1),
+            When(search_title__contains=word, then=1),
             default=0,
             output_field=IntegerField(),
         )
@@ -262,10 +263,16 @@ class _AnyOf(Func):
     output_field = BooleanField()
 
 
-def search(queryset, query, rank=True):
-    """The proposals of `queryset` whose search entry holds every query token, with
-    `search_rank` (higher first) when `rank`. An empty or unsearchable query matches nothing.
-    """
+def _among(queryset, ids):
+    """The rows of `queryset` whose id is one of `ids` (one array parameter on PostgreSQL)."""
+    if is_postgresql(queryset.db):
+        return queryset.filter(_AnyOf(F("pk"), RawSQL("%s::bigint[]", [list(ids)])))
+    return queryset.filter(pk__in=list(ids))
+
+
+def search(queryset, query):
+    """The proposals of `queryset` whose search entry holds every query token (unordered: see
+    `Ranked` for the best first). An empty or unsearchable query matches nothing."""
     from .models import ProposalSearch
 
     words = query_tokens(query)
@@ -278,7 +285,7 @@ def search(queryset, query, rank=True):
         # (the GIN index) before the proposals are read. With IN, the planner may walk the
         # proposals in id order testing each search vector instead — for the paginator's
         # capped count (LIMIT 1001) it did: 16,000 vectors read to find 1,001 rows.
-        queryset = queryset.filter(
+        return queryset.filter(
             _AnyOf(
                 F("pk"),
                 RawSQL(
@@ -288,22 +295,92 @@ def search(queryset, query, rank=True):
                 ),
             )
         )
-        if rank:
-            outer = f'"{queryset.model._meta.db_table}"."id"'
-            sql, params = _rank_sql("s", words)
-            queryset = queryset.annotate(
-                search_rank=RawSQL(
-                    f"(SELECT {sql} FROM {table} s WHERE s.proposal_id = {outer})",
-                    params,
-                    output_field=FloatField(),
-                )
-            )
-        return queryset
     for word in words:
         queryset = queryset.filter(_like_word(word, "search_entry__"))
-    if rank:
-        queryset = queryset.annotate(search_rank=_like_rank(words, "search_entry__"))
     return queryset
+
+
+class Ranked:
+    """The proposals of `queryset` whose search entry holds every word, best first — the
+    title's share of the words, then newest — as a paginator pages them.
+
+    Ranked in the narrow search table alone (`candidates`, which holds the proposals' creation
+    time for that); the proposals' own conditions (what the user may see, the other filters)
+    are then checked on the candidates in that order, a growing batch at a time, until the page
+    is full. So a word in 6,000 of 100,000 proposals costs one read of their entries and a few
+    dozen proposals, where ranking the proposals that match (a rank subquery for each, then
+    the sort) read all 6,000: 80 ms. A word in nearly every proposal (建议) still ranks them
+    all: about a second at 100,000, against three before.
+
+    Counted as `EstimatingPaginator` counts (`paginator_count`): exactly up to its limit;
+    beyond, the matches times the share of an even sample of them that the conditions leave.
+    """
+
+    SAMPLE = 200
+    FIRST_BATCH = 50
+
+    def __init__(self, queryset, words):
+        self.queryset = queryset.order_by()
+        self.words = words
+        self._kept_ids = []  # the candidates checked and kept, best first
+        self._checked = 0
+
+    def _entries(self):
+        from .models import ProposalSearch
+
+        return search_entries(ProposalSearch.objects.using(self.queryset.db), self.words)
+
+    @cached_property
+    def candidates(self):
+        """The ids of the proposals whose entry holds every word, best first."""
+        entries = self._entries()
+        if not is_postgresql(entries.db):
+            entries = entries.order_by("-search_rank", "-created_at", "-proposal_id")
+            return list(entries.values_list("proposal_id", flat=True))
+        # One array, not a row a candidate: thousands of rows cost as much to convert as to
+        # find, and the garbage collector then walked the whole heap now and then (80 ms).
+        sql, params = entries.values_list(
+            "proposal_id", "created_at", "search_rank"
+        ).query.sql_with_params()
+        with connections[entries.db].cursor() as cursor:
+            cursor.execute(
+                "SELECT array_agg(proposal_id ORDER BY search_rank DESC, created_at DESC, "
+                f"proposal_id DESC) FROM ({sql}) entries",
+                params,
+            )
+            return cursor.fetchone()[0] or []
+
+    def _kept(self, ids):
+        return set(_among(self.queryset, ids).values_list("pk", flat=True))
+
+    def _check(self, batch):
+        kept = self._kept(batch)
+        self._kept_ids.extend(pk for pk in batch if pk in kept)
+        self._checked += len(batch)
+
+    def paginator_count(self, exact_limit):
+        """(count, whether it is an estimate)."""
+        candidates = self.candidates
+        if len(candidates) > exact_limit:
+            sample = candidates[:: -(-len(candidates) // self.SAMPLE)]
+            estimate = round(len(self._kept(sample)) / len(sample) * len(candidates))
+            if estimate > exact_limit:
+                return estimate, True
+        # Few enough to count: all checked at once, and the pages need no more queries.
+        self._check(candidates[self._checked :])
+        return len(self._kept_ids), False
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            return self[key : key + 1][0]
+        start, stop = key.start or 0, key.stop
+        candidates = self.candidates
+        while len(self._kept_ids) < stop and self._checked < len(candidates):
+            size = max(self.FIRST_BATCH, 2 * stop, self._checked)  # doubling
+            self._check(candidates[self._checked : self._checked + size])
+        page = self._kept_ids[start:stop]
+        rows = _among(self.queryset, page).in_bulk()
+        return [rows[pk] for pk in page if pk in rows]  # unless deleted meanwhile
 
 
 # --- highlighting -----------------------------------------------------------------------------
@@ -311,7 +388,7 @@ def search(queryset, query, rank=True):
 
 def _folded_with_map(text):
     # Character by character, so that positions in the folded text are positions in the text.
-    return "".join(_fold_char(c) for c in text)
+    return "".join(map(_fold_char, text))
 
 
 def _spans(folded, words):
@@ -393,11 +470,12 @@ def proposal_documents(proposal_ids):
         for pid, more in texts.items():
             extra.setdefault(pid, []).extend(more)
     docs = {}
-    for pid, session_id, title, number, reasons, suggestions in Proposal.objects.filter(
+    for pid, session_id, created_at, title, number, reasons, suggestions in Proposal.objects.filter(
         pk__in=proposal_ids
-    ).values_list("pk", "session_id", "title", "number", "reasons", "suggestions"):
+    ).values_list("pk", "session_id", "created_at", "title", "number", "reasons", "suggestions"):
         docs[pid] = {
             "session_id": session_id,
+            "created_at": created_at,
             "search_title": document(number_forms(number), title),
             "search_text": document(
                 " ".join(names.get(pid, [])), reasons, suggestions, *extra.get(pid, [])

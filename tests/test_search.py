@@ -7,7 +7,9 @@ from django.core.cache import cache
 from django.core.management import call_command
 
 from accounts.models import Proposer, User
-from proposals import search
+from core.paginator import EstimatingPaginator
+from proposals import access, search
+from proposals.filters import ProposalFilter
 from proposals.models import Proposal, ProposalSearch, SearchWord
 from replies import services
 from replies.models import PublicReplySearch, ReplyLetter
@@ -129,6 +131,72 @@ def test_staff_search_reads_sent_reply_text(client, published, tiwei):
         if len(w) > 2 and w not in f"{proposal.title}{proposal.reasons}{proposal.suggestions}"
     )
     assert TITLE_069 in staff_titles(client, tiwei, word)
+
+
+def many_matches(session, n):
+    """n new proposals holding 养老: every third in its title."""
+    for i in range(n):
+        title = f"关于第{i}项养老工作的建议" if i % 3 == 0 else f"关于第{i}项工作的建议"
+        Proposal.objects.create(
+            session=session, title=title, reasons="发展居家养老服务", state=Proposal.State.SUBMITTED
+        )
+
+
+def ranked_the_slow_way(queryset, query):
+    """What the workspace listed before search.Ranked: every match ranked, then sorted."""
+    rank = {
+        pk: sum(w in title for w in search.query_tokens(query))
+        for pk, title in ProposalSearch.objects.values_list("proposal_id", "search_title")
+    }
+    rows = search.search(queryset, query).values_list("pk", "created_at")
+    return [
+        pk for pk, created in sorted(rows, key=lambda r: (rank[r[0]], r[1], r[0]), reverse=True)
+    ]
+
+
+def test_staff_search_lists_the_best_first_with_the_other_filters(tiwei, monkeypatch):
+    session = Proposal.objects.get(number=69, session__is_current=True).session
+    many_matches(session, 40)
+    monkeypatch.setattr(search.Ranked, "FIRST_BATCH", 4)  # many batches for a page
+    base = access.visible_proposals(tiwei)
+    for data in [{"q": "养老"}, {"q": "养老", "state": "submitted"}, {"q": "养老 建议"}]:
+        filterset = ProposalFilter(data, queryset=base)
+        expected = ranked_the_slow_way(filterset.qs, data["q"])
+        paginator = EstimatingPaginator(filterset.ranked(base), 7)
+        listed = [p.pk for n in paginator.page_range for p in paginator.page(n)]
+        assert listed == expected and len(expected) >= 40
+        assert paginator.count == len(expected) and not paginator.estimated
+
+
+def test_staff_search_estimates_many_matches_from_a_sample(tiwei, monkeypatch):
+    session = Proposal.objects.get(number=69, session__is_current=True).session
+    many_matches(session, 60)
+    monkeypatch.setattr("core.paginator.EXACT_LIMIT", 20)
+    base = access.visible_proposals(tiwei)
+    ranked = ProposalFilter({"q": "养老"}, queryset=base).ranked(base)
+    paginator = EstimatingPaginator(ranked, 10)
+    count = paginator.count
+    # Every match is visible: the sample's share is 1.
+    assert paginator.estimated and count == search.search(base, "养老").count() > 20
+    # A filter that leaves few: counted exactly after all.
+    ranked = ProposalFilter({"q": "养老", "state": "draft"}, queryset=base).ranked(base)
+    assert EstimatingPaginator(ranked, 10).count == 0
+
+
+def test_a_page_of_a_common_word_reads_a_few_dozen_proposals(
+    tiwei, monkeypatch, django_assert_max_num_queries
+):
+    session = Proposal.objects.get(number=69, session__is_current=True).session
+    many_matches(session, 300)
+    monkeypatch.setattr("core.paginator.EXACT_LIMIT", 100)  # 300 are many
+    base = access.visible_proposals(tiwei).select_related("session__term", "category")
+    ranked = ProposalFilter({"q": "养老"}, queryset=base).ranked(base)
+    with django_assert_max_num_queries(4):  # the matches, a sample, a batch, the page
+        page = EstimatingPaginator(ranked, 25).get_page(1)
+        rows = list(page)
+        assert [row.session.term for row in rows]  # no query a row
+    assert len(rows) == 25 and "养老" in rows[0].title
+    assert ranked._checked == search.Ranked.FIRST_BATCH  # of the 300 matching proposals
 
 
 def test_a_proposer_finds_only_what_they_may_see(client, demo):

@@ -130,13 +130,13 @@ def workspace(request):
 def _workspace_context(request):
     filterset, queryset = filtered_proposals(request)
     words = search_words(filterset)
-    order = ["-search_rank", "-created_at", "-id"] if words else ["-created_at", "-id"]
-    queryset = (
-        queryset.select_related("session__term", "category")
-        .defer("reasons", "suggestions", "review_comment")
-        .order_by(*order)
+    shown = filterset.queryset if words else queryset
+    shown = shown.select_related("session__term", "category").defer(
+        "reasons", "suggestions", "review_comment"
     )
-    page = EstimatingPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Searched: best match first (search.Ranked, with the other filters); else newest first.
+    rows = filterset.ranked(shown) if words else shown.order_by("-created_at", "-id")
+    page = EstimatingPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     # The lead unit and deadline of the rows shown only, not of every row OFFSET skips.
     rows = list(page.object_list)
     lead = {

@@ -372,31 +372,34 @@ def search_results(params):
 
 
 def letters_of(entries):
-    """The public letters of a page of entries, in its order."""
+    """The public letters of a page of entries, in its order, with what a result shows: the
+    current publication's title and text, the proposal's title and number (one query)."""
     ids = [e.letter_id for e in entries]
-    letters = public_letters().select_related("assignment__unit").in_bulk(ids)
+    letters = (
+        public_letters()
+        .select_related("assignment__unit", "assignment__proposal")
+        .only(
+            "published_at",
+            "assignment__unit__short_name",
+            "assignment__proposal__title",
+            "assignment__proposal__number",
+        )
+        .annotate(public_title=latest_publication("title"), text=latest_publication("text"))
+        .in_bulk(ids)
+    )
     return [letters[pk] for pk in ids if pk in letters]
 
 
 def marked_rows(rows, words):
-    """For the rows shown: the current publication's title and an excerpt, the words marked."""
-    texts = {
-        pk: (title, text, p_title, number)
-        for pk, title, text, p_title, number in ReplyLetter.objects.filter(
-            pk__in=[r.pk for r in rows]
-        )
-        .order_by()
-        .annotate(t=latest_publication("title"), x=latest_publication("text"))
-        .values_list("pk", "t", "x", "assignment__proposal__title", "assignment__proposal__number")
-    }
+    """For the rows shown (`letters_of`): the title, the proposal's title and an excerpt of the
+    text, the words marked."""
     for row in rows:
-        title, text, p_title, number = texts[row.pk]
-        row.public_title = title
-        row.title_marked = search.highlight(title, words)
-        row.proposal_title_marked = search.highlight(p_title, words)
-        row.proposal_number = number
-        row.excerpt = search.excerpt(text, words)
-        row.excerpt_text = text
+        proposal = row.assignment.proposal
+        row.title_marked = search.highlight(row.public_title, words)
+        row.proposal_title_marked = search.highlight(proposal.title, words)
+        row.proposal_number = proposal.number
+        row.excerpt = search.excerpt(row.text, words)
+        row.excerpt_text = row.text
     return rows
 
 

@@ -82,12 +82,16 @@ def public_search(query):
 
 
 def staff_search(user, query):
+    # As the workspace does (proposals/views/workspace.py).
     base = access.visible_proposals(user)
     filterset = ProposalFilter({"q": query}, queryset=base)
-    qs = filterset.qs.defer("reasons", "suggestions", "review_comment").order_by(
-        "-search_rank", "-created_at", "-id"
+    shown = base.select_related("session__term", "category").defer(
+        "reasons", "suggestions", "review_comment"
     )
-    page = EstimatingPaginator(qs, 25).get_page(1)
+    rows = filterset.ranked(shown)
+    if rows is None:
+        return 0, []
+    page = EstimatingPaginator(rows, 25).get_page(1)
     return page.paginator.count, list(page.object_list)
 
 
