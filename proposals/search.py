@@ -71,12 +71,14 @@ def _number(token):
 
 @functools.lru_cache(maxsize=4096)
 def _cut_for_search(chunk):
-    return tuple(_number(t) for t in segment.segmenter().cut_for_search(chunk) if t.strip())
+    return tuple(
+        _number(t) for t in segment.segmenter().cut_for_search(chunk, HMM=False) if t.strip()
+    )
 
 
 @functools.lru_cache(maxsize=1024)
 def _cut(chunk):
-    return tuple(_number(t) for t in segment.segmenter().cut(chunk) if t.strip())
+    return tuple(_number(t) for t in segment.segmenter().cut(chunk, HMM=False) if t.strip())
 
 
 def tokens(text):

@@ -1,46 +1,43 @@
-"""Chinese word segmentation for search: jieba's cut, with its whole dictionary in 6 MiB.
+"""Chinese word segmentation for search: jieba's Tokenizer, with its dictionary in 7 MiB.
 
-The cut is jieba's (0.42.1) without its HMM, which search never used: a DAG of the dictionary
-words at each position, the most probable route through it by the words' frequencies, runs of
-single ASCII letters and digits joined; search mode adds the two- and three-character
-dictionary words inside every longer word. The dictionary is jieba's `dict.txt`, read from the
-installed package. `tests/test_segment.py` checks that the tokens are jieba's, with the added
-words too: the search entries written before stay valid.
-
-Why not jieba's `Tokenizer`: memory, in every web worker (the goal: 150 MB a worker). It keeps
-the 349,046 words and all their prefixes as a dict of 498,113 str keys: `initialize()` takes a
-process from 10 to 91 MiB; `import jieba` costs 9 MiB more (`pkg_resources`, which its
-`_compat` imports, and the HMM's tables). Measured instead (VmRSS after loading):
+The cut is jieba's (0.42.1), without its HMM, which search never used: `SearchTokenizer` is a
+`jieba.Tokenizer` whose `cut`, `cut_for_search`, `add_word` and `suggest_freq` are jieba's
+own. What differs is where its dictionary is kept. jieba keeps the 349,046 words of its
+`dict.txt` and all their prefixes as a dict of 498,113 str keys (`Tokenizer.FREQ`):
+`initialize()` takes a process from 10 to 91 MiB, in every web worker, against a goal of
+150 MB a worker; and `import jieba` loads `pkg_resources` (6 MiB), which its `_compat` uses
+only to open its own files. Measured (VmRSS after loading):
 
 - jieba's own advice, a smaller dictionary (its README's `dict.txt.small`, 109,750 words, is
   not in the package): `dict.txt` without its words below frequency 4 (159,318 of frequency
-  3, the floor it gives phrases, and 40,502 rarer), in a dict without prefixes: 149,226 words,
-  18 MiB — and other tokens (营商 → 营 / 商, which match nearly any letter, unless a list of
-  the domain's words keeps them), so every index to rewrite;
-- the whole dictionary in a hash table without str objects: a slot is one 64-bit integer
-  (`table`: the top 43 bits of the word's hash, whose bottom bits chose the slot, and its
-  frequency), and jieba's prefixes are a bit each in a bitmap (`beginnings`, 1 MiB); with
-  the lengths of the words that start with each character (`lengths`) that gives jieba's
-  DAG, and the same tokens. 2^19 slots: 6.4 MiB, and cutting as fast as jieba's (2^20 slots
-  without the bitmap: 9.5 MiB, 1.4 times as long; 2^19 without: 2.3 times). A word is taken
-  to be there when those 43 bits are found near its slot: a string that is no word is taken
-  for one about once in 10^12 lookups. This module does that.
+  3, the floor it gives phrases, and 40,502 rarer): 149,226 words, 26 MiB with their
+  prefixes — and other tokens (营商 → 营 / 商, which match nearly any letter), so every
+  index to rewrite;
+- the whole dictionary in a hash table without str objects (`WordTable`): a slot is one
+  64-bit integer (the top 43 bits of the word's hash, whose bottom bits chose the slot, and
+  its frequency), and jieba's prefixes are a bit each in a bitmap (`beginnings`, 1 MiB). 2^19
+  slots: 6.4 MiB, the same tokens. A word is taken to be there when those 43 bits are found
+  near its slot: a string that is no word is taken for one about once in 10^12 lookups. This
+  module does that: `Frequencies` is the table as jieba's code reads it (`FREQ`), and
+  `SearchTokenizer.get_DAG` finds the words at each position by the lengths of the words that
+  begin with its character, stopping where the bitmap says no word begins, as jieba's walk
+  does (cutting takes about 1.5 times as long as with jieba's dict; a query is a few words,
+  text is cut when it is indexed).
 
+`tests/test_segment.py` checks that the tokens are jieba's, with the added words too.
 `VERSION` names the cut: stored tokens depend on it (a new one means `reindex_search`).
 """
 
 import importlib.util
 import re
+import sys
 import threading
 from array import array
-from math import log
 from pathlib import Path
 
 VERSION = "jieba-0.42.1"
 
-# jieba's: the runs it cuts (everything else goes one character at a time), and what it joins.
-HAN = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)")
-SKIP = re.compile("(\r\n|\\s)")
+# jieba's: what begins a run of ASCII letters and digits.
 ENG = re.compile("[a-zA-Z0-9]")
 
 
@@ -73,9 +70,9 @@ def _hash(word):
     return (hash(word) ^ ((len(word) & 127) << 56)) & BITS64
 
 
-class Segmenter:
-    """jieba's precise (`cut`) and search (`cut_for_search`) modes, without HMM, over
-    {word: frequency} pairs kept as hashes (`add`, `frequency`)."""
+class WordTable:
+    """{word: frequency} pairs kept as hashes (`add`, `frequency`), with what jieba's walk
+    needs of its prefixes (`begins`, `lengths`)."""
 
     # Slots for each word the table is made for: two thirds full. Most strings that are no
     # word never reach it (`beginnings`).
@@ -149,121 +146,134 @@ class Segmenter:
         if ENG.match(word):
             self.letter_prefixes.update(word[:n] for n in range(2, len(word) + 1))
 
-    def _route(self, s):
-        # route[k]: (log probability of the best cut of s[k:], where its first word ends).
-        # `frequency` inlined: this loop is where the time goes.
-        n = len(s)
-        table, mask, large, lengths = self.table, self.mask, self.large, self.lengths
-        beginnings = self.beginnings
-        logtotal = log(self.total)
-        route = [None] * n + [(0, 0)]
-        for k in range(n - 1, -1, -1):
-            best = None
-            for size in lengths.get(s[k], ()):
+    def begins(self, word):
+        """Whether some word begins so (jieba's prefixes), by the bitmap: a string that
+        begins no word is taken for one 6 times in 100."""
+        bit = _hash(word) >> 24 & BEGINNING_MASK
+        return bool(self.beginnings[bit >> 3] >> (bit & 7) & 1)
+
+
+class Frequencies:
+    """jieba's `Tokenizer.FREQ` — {word: frequency}, 0 for the beginning of a word — over a
+    `WordTable`, for jieba's own code to read and write: `frag in FREQ` and `FREQ[frag]`
+    (`get_DAG`'s walk), `FREQ.get(word)` (`calc`, `cut_for_search`, `suggest_freq`),
+    `FREQ[word] = freq` (`add_word`).
+
+    A string the bitmap takes for the beginning of a word is "in" it with frequency 0: that
+    lets jieba's walk take one step more, and finds no other word (a word's beginnings are
+    all in), so the cut is jieba's. `suggest_freq` asks for what `cut` gives: words, single
+    characters and runs of ASCII letters and digits, whose answers are exact.
+    """
+
+    def __init__(self, table):
+        self.table = table
+
+    def __contains__(self, word):
+        if len(word) == 1:
+            return word in self.table.lengths
+        return bool(self.table.frequency(word)) or self.table.begins(word)
+
+    def __getitem__(self, word):
+        return self.table.frequency(word)
+
+    def get(self, word, default=None):
+        freq = self.table.frequency(word)
+        if freq:
+            return freq
+        if len(word) == 1:
+            return 0 if word in self.table.lengths else default
+        if ENG.match(word):
+            return 0 if word in self.table.letter_prefixes else default
+        return 0 if self.table.begins(word) else default
+
+    def __setitem__(self, word, freq):
+        self.table._store(word, freq)
+
+    def __len__(self):
+        return self.table.used
+
+
+def _import_jieba():
+    """jieba, without the `pkg_resources` its `_compat` imports only to open its own files
+    (6 MiB of every worker, and a deprecation warning); without it jieba opens them itself."""
+    if "pkg_resources" in sys.modules:
+        import jieba
+    else:
+        sys.modules["pkg_resources"] = None  # `import pkg_resources` raises ImportError
+        try:
+            import jieba
+        finally:
+            del sys.modules["pkg_resources"]
+    jieba.setLogLevel(60)
+    return jieba
+
+
+jieba = _import_jieba()
+
+
+class SearchTokenizer(jieba.Tokenizer):
+    """jieba's Tokenizer — its `cut`, `cut_for_search`, `add_word`, `suggest_freq` — with its
+    dictionary in a `WordTable` (`Frequencies`) instead of a dict of str."""
+
+    def __init__(self, table=None):
+        super().__init__()
+        self._table = table
+        self.added = {}  # word added by `set_added` → (its frequency before, what it added)
+
+    def initialize(self, dictionary=None):
+        with self.lock:
+            if self.initialized:
+                return
+            table = self._table or WordTable.from_file()
+            self.FREQ, self.total = Frequencies(table), table.total
+            self.initialized = True
+
+    def frequency(self, word):
+        self.check_initialized()
+        return self.FREQ.table.frequency(word)
+
+    def get_DAG(self, sentence):  # noqa: N802 — jieba's name
+        """jieba's DAG (at each position, where the words starting there end), found by the
+        lengths of the words that begin with its character instead of a walk through their
+        prefixes: the same DAG in a third of the lookups (cutting is twice as slow without)."""
+        self.check_initialized()
+        table = self.FREQ.table
+        lengths, beginnings, frequency = table.lengths, table.beginnings, table.frequency
+        n = len(sentence)
+        dag = {}
+        for k in range(n):
+            ends = []
+            for size in lengths.get(sentence[k], ()):
                 end = k + size
                 if end > n:
                     break
-                h = (hash(s[k:end]) ^ ((size & 127) << 56)) & BITS64
+                word = sentence[k:end]
                 if size > 1:
-                    bit = h >> 24 & BEGINNING_MASK
+                    # No word begins so: none longer either (jieba's walk stops there too).
+                    bit = _hash(word) >> 24 & BEGINNING_MASK
                     if not beginnings[bit >> 3] >> (bit & 7) & 1:
-                        break  # nothing begins so
-                top, i = h >> HASH_SHIFT, h & mask
-                while True:
-                    found = table[i]
-                    if not found or found >> HASH_SHIFT == top:
                         break
-                    i = (i + 1) & mask
-                freq = found & FULL
-                if freq:
-                    if freq == FULL:
-                        freq = large[h]
-                    # jieba's expression and tie-break (the longer word), float for float.
-                    candidate = (log(freq) - logtotal + route[end][0], end - 1)
-                    if best is None or candidate > best:
-                        best = candidate
-            route[k] = best or (log(1) - logtotal + route[k + 1][0], k)
-        return route
-
-    def _cut_run(self, s):
-        route = self._route(s)
-        x, n, letters = 0, len(s), ""
-        while x < n:
-            y = route[x][1] + 1
-            word = s[x:y]
-            if y - x == 1 and ENG.match(word):
-                letters += word
-            else:
-                if letters:
-                    yield letters
-                    letters = ""
-                yield word
-            x = y
-        if letters:
-            yield letters
-
-    def cut(self, text):
-        """The words of the text, in order (jieba.cut(text, HMM=False))."""
-        for block in HAN.split(text):
-            if not block:
-                continue
-            if HAN.match(block):
-                yield from self._cut_run(block)
-            else:
-                for piece in SKIP.split(block):
-                    if SKIP.match(piece):
-                        yield piece
-                    else:
-                        yield from piece
-
-    def cut_for_search(self, text):
-        """Search mode: before each word, the dictionary's two- and three-character words
-        inside it (jieba.cut_for_search(text, HMM=False))."""
-        frequency = self.frequency
-        for word in self.cut(text):
-            n = len(word)
-            if n > 2:
-                for i in range(n - 1):
-                    if frequency(word[i : i + 2]):
-                        yield word[i : i + 2]
-            if n > 3:
-                for i in range(n - 2):
-                    if frequency(word[i : i + 3]):
-                        yield word[i : i + 3]
-            yield word
-
-    def _jieba_frequency(self, part):
-        # jieba's FREQ.get(part, 1): the word's frequency; 0 for what only begins words (the
-        # prefixes it keeps); otherwise 1. A part of a cut that is no word is one character
-        # or a run of ASCII letters and digits.
-        freq = self.frequency(part)
-        if freq:
-            return freq
-        if len(part) == 1:
-            return 0 if part in self.lengths else 1
-        return 0 if part in self.letter_prefixes else 1
-
-    def suggested_frequency(self, word):
-        """jieba's `suggest_freq(word)`: enough for the word to beat the cut it would get."""
-        freq = 1
-        for part in self.cut(word):
-            freq *= self._jieba_frequency(part) / float(self.total)
-        return max(int(freq * self.total) + 1, self._jieba_frequency(word))
+                if frequency(word):
+                    ends.append(end - 1)
+            dag[k] = ends or [k]
+        return dag
 
     def set_added(self, added):
         """Make `added` the words cut whole on top of the dictionary (unit names, search
-        words), each as the search did with jieba: `add_word(word)`, then
+        words), each added as jieba's documentation says: `add_word(word)`, then
         `suggest_freq(word, tune=True)`. Those added before and not in `added` get back the
-        frequency they had, and the total what it was."""
+        frequency they had, and the total what it was (jieba's `del_word` would take a word
+        of its dictionary out of it)."""
+        self.check_initialized()
         with self.lock:
             for word in set(self.added) - set(added):
                 before, weight = self.added.pop(word)
-                self._store(word, before)
+                self.FREQ[word] = before
                 self.total -= weight
             for word in sorted(set(added) - set(self.added)):
                 before, total = self.frequency(word), self.total
-                self.add(word, self.suggested_frequency(word))
-                self.add(word, self.suggested_frequency(word))
+                self.add_word(word)
+                self.suggest_freq(word, tune=True)
                 self.added[word] = (before, self.total - total)
 
 
@@ -272,15 +282,9 @@ def _entry(line):
     return word, int(freq)
 
 
-_segmenter = None
-_loading = threading.Lock()
+_tokenizer = SearchTokenizer()
 
 
 def segmenter():
-    """This process's segmenter, jieba's dictionary loaded on first use (about 0.7 s)."""
-    global _segmenter
-    if _segmenter is None:
-        with _loading:
-            if _segmenter is None:
-                _segmenter = Segmenter.from_file()
-    return _segmenter
+    """This process's tokenizer; jieba's dictionary is loaded on its first cut (about 0.7 s)."""
+    return _tokenizer

@@ -1,5 +1,5 @@
-"""The search's segmenter and simplifier: jieba's cut and dictionary, zhconv's conversion, in a
-web worker's memory budget."""
+"""The search's segmenter and simplifier: jieba's Tokenizer over its dictionary kept compact,
+zhconv's conversion, in a web worker's memory budget."""
 
 import random
 import subprocess
@@ -29,6 +29,14 @@ def jieba_tokenizer():
     return tokenizer
 
 
+@pytest.fixture(scope="module")
+def fresh():
+    """A tokenizer of our own: not the process's, which other tests add words to."""
+    tokenizer = segment.SearchTokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
 def mixed_texts(n):
     # Characters whose strings CPython hashes alike ('pp' and '灰', U+7070), other scripts,
     # digits and the ones jieba's runs keep (+#&._%-).
@@ -37,19 +45,19 @@ def mixed_texts(n):
     return ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30))) for _ in range(n)]
 
 
-def test_it_cuts_as_jieba_does(jieba_tokenizer):
-    ours = segment.segmenter()
+def test_it_cuts_as_jieba_does(jieba_tokenizer, fresh):
+    ours = fresh
     assert ours.total == jieba_tokenizer.total
     texts = [*ODD, LETTER_069, *map(search.fold, [*ODD, LETTER_069]), *mixed_texts(3000)]
     for text in texts:
-        assert list(ours.cut(text)) == list(jieba_tokenizer.cut(text, HMM=False)), text
-        assert list(ours.cut_for_search(text)) == list(
+        assert list(ours.cut(text, HMM=False)) == list(jieba_tokenizer.cut(text, HMM=False)), text
+        assert list(ours.cut_for_search(text, HMM=False)) == list(
             jieba_tokenizer.cut_for_search(text, HMM=False)
         ), text
 
 
-def test_it_holds_every_word_of_jiebas_dictionary(jieba_tokenizer):
-    ours = segment.segmenter()
+def test_it_holds_every_word_of_jiebas_dictionary(jieba_tokenizer, fresh):
+    ours = fresh
     words = {w: f for w, f in jieba_tokenizer.FREQ.items() if f}
     assert len(words) == 349_045
     assert all(ours.frequency(w) == f for w, f in words.items())
@@ -79,7 +87,7 @@ UNITS = [
 def test_added_words_weigh_as_the_search_made_them_weigh_with_jieba():
     jieba = pytest.importorskip("jieba")
     theirs = jieba.Tokenizer()
-    ours = segment.Segmenter.from_file()
+    ours = segment.SearchTokenizer()
     ours.set_added(set(UNITS))
     for word in sorted(UNITS):  # what search.py did with the global tokenizer
         theirs.add_word(word)
@@ -87,24 +95,29 @@ def test_added_words_weigh_as_the_search_made_them_weigh_with_jieba():
     assert ours.total == theirs.total
     assert [ours.frequency(w) for w in UNITS] == [theirs.FREQ[w] for w in UNITS]
     parts = ["4s", "岿", "AA", "pp", "灰", "岿区", "qq"]
-    assert [ours._jieba_frequency(p) for p in parts] == [theirs.FREQ.get(p, 1) for p in parts]
+    assert [ours.FREQ.get(p, 1) for p in parts] == [theirs.FREQ.get(p, 1) for p in parts]
     for text in [*ODD, LETTER_069, "重庆市梁平区科学技术局和区科技局", *mixed_texts(500)]:
-        assert list(ours.cut_for_search(text)) == list(theirs.cut_for_search(text, HMM=False)), text
+        assert list(ours.cut_for_search(text, HMM=False)) == list(
+            theirs.cut_for_search(text, HMM=False)
+        ), text
 
 
 def test_added_words_are_cut_whole_and_taken_back():
-    ours = segment.Segmenter([("推进", 5000), ("明月", 50), ("山", 900), ("高新区", 270)])
+    ours = segment.SearchTokenizer(
+        segment.WordTable([("推进", 5000), ("明月", 50), ("山", 900), ("高新区", 270)])
+    )
+    ours.initialize()
     total = ours.total
     ours.set_added({"明月山绿色发展示范带", "高新区"})
-    assert "明月山绿色发展示范带" in list(ours.cut("推进明月山绿色发展示范带建设"))
+    assert "明月山绿色发展示范带" in list(ours.cut("推进明月山绿色发展示范带建设", HMM=False))
     ours.set_added({"高新区"})
-    assert "明月山绿色发展示范带" not in list(ours.cut("推进明月山绿色发展示范带建设"))
+    assert "明月山绿色发展示范带" not in list(ours.cut("推进明月山绿色发展示范带建设", HMM=False))
     ours.set_added(set())
     assert (ours.total, ours.frequency("高新区")) == (total, 270)
 
 
 def test_the_table_holds_what_it_was_made_for_and_refuses_more():
-    ours = segment.Segmenter(capacity=4000)
+    ours = segment.WordTable(capacity=4000)
     words = [f"词{i}" for i in range(5000)]
     for i, word in enumerate(words):
         ours.add(word, i * 300 + 1)  # up to 1,499,701: beyond 20 bits too
@@ -115,7 +128,7 @@ def test_the_table_holds_what_it_was_made_for_and_refuses_more():
             ours.add(f"词{i}", 1)
 
 
-def test_a_worker_loads_both_in_little_memory_without_importing_jieba_or_zhconv():
+def test_a_worker_loads_both_in_little_memory_without_pkg_resources_or_zhconv():
     if not Path("/proc/self/status").exists():
         pytest.skip("no /proc")
     # A fresh process: its RSS before and after its first cut.
@@ -126,8 +139,8 @@ def test_a_worker_loads_both_in_little_memory_without_importing_jieba_or_zhconv(
         "from proposals import segment, simplified\n"
         "before = rss()\n"
         "text = simplified.simplified('關於加快創建國家級高新區的建議')\n"
-        "list(segment.segmenter().cut_for_search(text))\n"
-        "modules = {'jieba', 'zhconv', 'pkg_resources'} & set(sys.modules)\n"
+        "list(segment.segmenter().cut_for_search(text, HMM=False))\n"
+        "modules = {'zhconv', 'pkg_resources'} & set(sys.modules)\n"
         "print(rss() - before, *modules)\n"
     )
     out = subprocess.run(
