@@ -797,10 +797,13 @@ def _is_open(tally):
 # part (or session) with no unreplied replying assignment does not depend on the day, and
 # is kept across days; another is counted again on a new day.
 #
-# Kept for a week (an old session is counted about once a week). A step whose transaction
-# commits after a later step's, and after someone counted in between, is missed until the
-# next step in its part of the session: that reader saw the later event as the latest.
+# Kept for a week (an old session is counted about once a week).
 KEPT_SECONDS = 7 * 24 * 3600
+# A step whose transaction commits after a later step's, and after someone counted in
+# between, has an event older than the version that reader kept. Its part is counted again
+# with the session's next step all the same if its event was written less than this long
+# before the version was read (a step's transaction takes well under a second).
+LATE_COMMIT = datetime.timedelta(seconds=30)
 
 
 def versions(session=None):
@@ -853,8 +856,9 @@ def _stale_parts(session_id, parts, version, day):
         p for p, (stamp, is_open, _c) in parts["parts"].items() if is_open and stamp != day.stamp
     }
     if parts["version"] != version:
+        since = Q(pk__gt=parts["version"][0]) | Q(created_at__gte=parts["read_at"] - LATE_COMMIT)
         changed = (
-            Event.objects.filter(session=session_id, pk__gt=parts["version"][0])
+            Event.objects.filter(since, session=session_id)
             .annotate(part=statistics_part("proposal"))
             .order_by()
             .values_list("part", flat=True)
@@ -876,6 +880,7 @@ def _session_counts(session_id, version, day, kept=_UNREAD):
         kept = cache.get(_kept_key(session_id, "counts"))
     if _valid(kept, version, day):
         return kept["counts"]
+    read_at = timezone.now()  # (the version was read just before)
     key = _kept_key(session_id, "parts")
     parts = cache.get(key)
     if parts is None and (kept is None or kept["version"] == version):
@@ -899,7 +904,11 @@ def _session_counts(session_id, version, day, kept=_UNREAD):
         _added(counts, new, 1)
         kept_parts[p] = (day.stamp, _is_open(new), pickle.dumps(new, pickle.HIGHEST_PROTOCOL))
     _drop_empty(counts)
-    cache.set(key, {"version": version, "parts": kept_parts, "counts": counts}, KEPT_SECONDS)
+    cache.set(
+        key,
+        {"version": version, "read_at": read_at, "parts": kept_parts, "counts": counts},
+        KEPT_SECONDS,
+    )
     return _keep(session_id, version, day, counts)
 
 

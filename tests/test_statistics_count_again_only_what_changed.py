@@ -86,6 +86,7 @@ def test_all_sessions_are_the_sum_counted_directly_after_steps_in_two_sessions(t
     assert (counts[two.session.pk]["pending"], counts[two.s2.pk]["pending"]) == (3, 3)
 
 
+@mock.patch.object(statistics, "LATE_COMMIT", datetime.timedelta(0))  # steps minutes apart
 def test_a_step_counts_again_only_its_part_of_its_session(two, django_assert_num_queries):
     today = timezone.localdate()
     figures(None, today)
@@ -105,6 +106,28 @@ def test_a_step_counts_again_only_its_part_of_its_session(two, django_assert_num
     ]
     assert counts["sessions"][two.session.pk]["pending"] == 2
     assert same(counts, figures(None, today, use_cache=False))
+
+
+def test_a_step_committed_after_a_later_one_is_counted_with_the_sessions_next_step(two):
+    today = timezone.localdate()
+    figures(two.session, today)
+    submitted(two, two.session, "关于路灯的建议")
+    figures(two.session, today)  # kept in parts
+    parts_key = statistics._kept_key(two.session.pk, "parts")
+    before = cache.get(parts_key)
+    late = submitted(two, two.session, "关于公园的建议")
+    # Someone counted while that step was not committed yet, but a later step was: the
+    # counts without it, kept under the version of its event.
+    version = statistics.versions(two.session)[two.session.pk]
+    cache.set(parts_key, {**before, "version": version, "read_at": timezone.now()})
+    cache.delete(statistics._kept_key(two.session.pk, "counts"))
+    assert figures(two.session, today)["sessions"][two.session.pk]["pending"] == 1
+    # The session's next step, in another part.
+    following = submitted(two, two.session, "关于菜市场的建议")
+    assert following.pk % STATISTICS_PARTS != late.pk % STATISTICS_PARTS
+    counts = figures(two.session, today)
+    assert counts["sessions"][two.session.pk]["pending"] == 3
+    assert same(counts, figures(two.session, today, use_cache=False))
 
 
 def test_the_figures_of_a_session_without_open_work_are_kept_across_days(
