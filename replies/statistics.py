@@ -800,9 +800,9 @@ def _is_open(tally):
 # Kept for a week (an old session is counted about once a week).
 KEPT_SECONDS = 7 * 24 * 3600
 # A step whose transaction commits after a later step's, and after someone counted in
-# between, has an event older than the version that reader kept. Its part is counted again
-# with the session's next step all the same if its event was written less than this long
-# before the version was read (a step's transaction takes well under a second).
+# between, has an event older than the version that reader kept. A count keeps the events
+# written this long before it that it saw; with the session's next step, those it did not
+# see are counted too (a step's transaction takes well under a second).
 LATE_COMMIT = datetime.timedelta(seconds=30)
 
 
@@ -847,25 +847,35 @@ def _valid(kept, version, day):
     )
 
 
-def _stale_parts(session_id, parts, version, day):
-    """The parts to count again: those of the proposals with events since the kept
-    version, and those with open work on another day (or all, nothing usable being kept)."""
+def _stale_parts(session_id, parts, version, day, now):
+    """The parts to count again, and the recent events seen now ({id}, None: not known).
+
+    Those of the proposals with events since the kept version, or with recent events the
+    kept count did not see; those with open work on another day (or all of them, nothing
+    usable being kept)."""
     if parts is None or not _follows(parts["version"], version):
-        return set(range(STATISTICS_PARTS))
+        return set(range(STATISTICS_PARTS)), None
     stale = {
         p for p, (stamp, is_open, _c) in parts["parts"].items() if is_open and stamp != day.stamp
     }
-    if parts["version"] != version:
-        since = Q(pk__gt=parts["version"][0]) | Q(created_at__gte=parts["read_at"] - LATE_COMMIT)
-        changed = (
-            Event.objects.filter(since, session=session_id)
-            .annotate(part=statistics_part("proposal"))
-            .order_by()
-            .values_list("part", flat=True)
-            .distinct()
-        )
-        stale.update(changed)
-    return stale
+    if parts["version"] == version:
+        return stale, parts["seen"]
+    kept_version, seen = parts["version"][0], parts["seen"]
+    since = Q(pk__gt=kept_version) | Q(created_at__gte=parts["read_at"] - LATE_COMMIT)
+    events = (
+        Event.objects.filter(since, session=session_id)
+        .annotate(part=statistics_part("proposal"))
+        .order_by()
+        .values_list("pk", "part", "created_at")
+    )
+    recent = now - LATE_COMMIT
+    now_seen = set()
+    for pk, part, created_at in events:
+        if pk > kept_version or seen is None or pk not in seen:
+            stale.add(part)
+        if created_at >= recent:
+            now_seen.add(pk)
+    return stale, now_seen
 
 
 def _session_counts(session_id, version, day, kept=_UNREAD):
@@ -887,11 +897,16 @@ def _session_counts(session_id, version, day, kept=_UNREAD):
         # Nothing kept, or only the day moved on: counted as a whole, which is cheaper than
         # part by part. Counted by part once steps come (from the first one on).
         return _keep(session_id, version, day, _summed(tally(Scope(session_id), day).values()))
-    stale = _stale_parts(session_id, parts, version, day)
+    stale, seen = _stale_parts(session_id, parts, version, day, read_at)
+    if parts is not None and parts["version"] == version:
+        read_at = parts["read_at"]  # nothing read since: what was seen then stands
     if len(stale) > STATISTICS_PARTS // 2:
         # Most of the session (a new day with open work everywhere): counted whole, part
         # by part, which reads each table once rather than part after part.
         stale = set(range(STATISTICS_PARTS))
+        if seen is None:
+            recent = Event.objects.filter(session=session_id, created_at__gte=read_at - LATE_COMMIT)
+            seen = set(recent.values_list("pk", flat=True))
         fresh = tally(Scope(session_id, by_part=True), day)
         kept_parts, counts = {}, _empty()
     else:
@@ -906,7 +921,13 @@ def _session_counts(session_id, version, day, kept=_UNREAD):
     _drop_empty(counts)
     cache.set(
         key,
-        {"version": version, "read_at": read_at, "parts": kept_parts, "counts": counts},
+        {
+            "version": version,
+            "read_at": read_at,
+            "seen": seen,
+            "parts": kept_parts,
+            "counts": counts,
+        },
         KEPT_SECONDS,
     )
     return _keep(session_id, version, day, counts)

@@ -86,7 +86,6 @@ def test_all_sessions_are_the_sum_counted_directly_after_steps_in_two_sessions(t
     assert (counts[two.session.pk]["pending"], counts[two.s2.pk]["pending"]) == (3, 3)
 
 
-@mock.patch.object(statistics, "LATE_COMMIT", datetime.timedelta(0))  # steps minutes apart
 def test_a_step_counts_again_only_its_part_of_its_session(two, django_assert_num_queries):
     today = timezone.localdate()
     figures(None, today)
