@@ -49,6 +49,7 @@ from proposals.models import (
     Assignment,
     Category,
     ContactRecord,
+    CoOpinion,
     Event,
     Proposal,
     Session,
@@ -479,7 +480,7 @@ def _handling_counts(day, per_unit):
             "face": n(~unreplied & Q(face=True)),
             "overdue": n(overdue),
             "co": Count("id", filter=Q(role=Role.CO)),
-            "opinions": Count("id", filter=Q(role=Role.CO, opinion__sent_at__isnull=False)),
+            "opinions": Count("id", filter=Q(opinion_sent=True)),
         }
 
     # Filtered to replying assignments already; a proposal counts once. Its replying units
@@ -658,8 +659,17 @@ def _tally(scope, day):
         add_by_proposal(row, prefix, counts)
 
     by_unit = ["unit", "round"]
+    # Looked up for co-handling units' rows only (a join would read every opinion).
+    opinion_sent = Case(
+        When(
+            Q(role=Role.CO),
+            then=Exists(CoOpinion.objects.filter(assignment=OuterRef("pk"), sent_at__isnull=False)),
+        ),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
     handling = (
-        assignments.annotate(contact_late=_contact_late(day))
+        assignments.annotate(contact_late=_contact_late(day), opinion_sent=opinion_sent)
         .values(*scope.keys, *by_unit)
         .annotate(
             **_handling_counts(day, per_unit=True),
