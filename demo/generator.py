@@ -882,6 +882,7 @@ class Generator:
                 )
                 a = Assignment(
                     proposal_id=p.pk,
+                    session_id=p.session_id,
                     unit_id=unit.pk,
                     role=role,
                     assigned_at=t["assigned"],
@@ -928,6 +929,7 @@ class Generator:
             returned.append(
                 Assignment(
                     proposal_id=spec.proposal.pk,
+                    session_id=spec.proposal.session_id,
                     unit_id=unit.pk,
                     role=replacement.role,
                     is_active=False,
@@ -984,11 +986,17 @@ class Generator:
                     continue
                 for k in range(2 if rng.random() < 0.2 else 1):
                     when = t["contact"] - k * rng.uniform(5, 12) * DAY
+                    on, method = when.astimezone(CST).date(), METHOD_WEIGHTS.pick(rng)
+                    # As ContactRecord.save keeps it (the rows are copied in, not saved).
+                    if method in ContactRecord.FACE_TO_FACE and (
+                        a.face_to_face_on is None or on < a.face_to_face_on
+                    ):
+                        a.face_to_face_on = on
                     contacts.append(
                         dict(
                             assignment_id=a.pk,
-                            contacted_on=when.astimezone(CST).date(),
-                            method=METHOD_WEIGHTS.pick(rng),
+                            contacted_on=on,
+                            method=method,
                             participants=(
                                 f"{self.handler[unit.pk].full_name}、{spec.proposers[0].name}"
                             ),
@@ -1049,6 +1057,7 @@ class Generator:
                 )
                 letter = ReplyLetter(
                     assignment_id=a.pk,
+                    session_id=a.session_id,
                     state=ReplyLetter.State.PUBLISHED if published else ReplyLetter.State.SENT,
                     doc_number=self.doc_number(unit, letter_date.year),
                     title=title,
@@ -1122,6 +1131,7 @@ class Generator:
             submitted = answered_at <= REFERENCE_NOW and rng.random() < (0.95 if closed else 0.35)
             receipt = {
                 "letter_id": letter.pk,
+                "session_id": letter.session_id,
                 "proposer_id": proposer.pk,
                 "requested_at": letter.sent_at,
             }
@@ -1192,6 +1202,7 @@ class Generator:
     def event(proposal, actor_id, verb, from_state, to_state, when, comment="", obj=None):
         return dict(
             proposal_id=proposal.pk,
+            session_id=proposal.session_id,
             actor_id=actor_id,
             verb=verb,
             from_state=from_state,

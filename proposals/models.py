@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -8,6 +8,19 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Proposer, Unit
 
 CN_DIGITS = "零一二三四五六七八九"
+
+# Statistics keep a session's figures in this many parts, a proposal in part id % PARTS
+# (replies/statistics.py): a workflow step changes one proposal, so one part is counted again.
+# (Measured at 100,000 proposals: a part of 8 took 80 ms to count again, of 32 50 ms, most
+# of it the fixed cost of five queries.) The index below has the number too.
+STATISTICS_PARTS = 32
+
+
+def statistics_part(proposal_field):
+    """The statistics part of a row, from its proposal's id: the same expression in the
+    index below and in the queries that filter by it, so that the index serves them. The
+    operator, not MOD(): SQLite has only Django's Python function of that name."""
+    return F(proposal_field) % STATISTICS_PARTS
 
 
 def chinese_numeral(n):
@@ -410,6 +423,17 @@ class Assignment(models.Model):
     proposal = models.ForeignKey(
         Proposal, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("proposal")
     )
+    # The proposal's session, copied (set on save): statistics read a session's assignments
+    # without going through its proposals. A proposal changes session only as a draft,
+    # before it has any assignment.
+    session = models.ForeignKey(
+        Session,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,
+        verbose_name=_("session"),
+    )
     unit = models.ForeignKey(
         Unit, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("unit")
     )
@@ -441,6 +465,12 @@ class Assignment(models.Model):
         null=True,
         blank=True,
         help_text=_("When this unit's reply letter of this round was sent."),
+    )
+    # The day of the first face-to-face contact recorded (meeting, forum, visit), kept by
+    # ContactRecord.save: statistics count a reply as met face to face (见面) from it, not
+    # by looking up each reply's contact records.
+    face_to_face_on = models.DateField(
+        _("first met face to face on"), null=True, blank=True, editable=False
     )
     reply_due = models.DateField(_("reply due"), null=True, blank=True)
     opinion_due = models.DateField(_("co-handling opinion due"), null=True, blank=True)
@@ -512,10 +542,17 @@ class Assignment(models.Model):
                 condition=Q(return_status="requested", is_active=True),
                 name="assignment_return_requests",
             ),
+            # Statistics: a session's assignments, or those of some parts of it.
+            models.Index(F("session"), statistics_part("proposal"), name="assignment_statistics"),
         ]
 
     def __str__(self):
         return f"{self.proposal.display_number or self.proposal_id} → {self.unit} ({self.get_role_display()})"
+
+    def save(self, *args, **kwargs):
+        if self.session_id is None and self.proposal_id is not None:
+            self.session_id = self.proposal.session_id
+        super().save(*args, **kwargs)
 
     @property
     def due(self):
@@ -607,12 +644,30 @@ class ContactRecord(models.Model):
     def __str__(self):
         return f"{self.contacted_on} {self.get_method_display()}"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # A contact record is never changed or deleted, only added: the first day is kept.
+        if self.method in self.FACE_TO_FACE:
+            Assignment.objects.filter(pk=self.assignment_id).filter(
+                Q(face_to_face_on__isnull=True) | Q(face_to_face_on__gt=self.contacted_on)
+            ).update(face_to_face_on=self.contacted_on)
+
 
 class Event(models.Model):
     """The audit trail: one append-only row for every change of a proposal or its parts."""
 
     proposal = models.ForeignKey(
         Proposal, on_delete=models.PROTECT, related_name="events", verbose_name=_("proposal")
+    )
+    # The proposal's session, copied (set on save): a session's latest event is the version
+    # of its statistics, one index probe away.
+    session = models.ForeignKey(
+        Session,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,
+        verbose_name=_("session"),
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -638,7 +693,13 @@ class Event(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["proposal", "created_at"])]
+        indexes = [
+            models.Index(fields=["proposal", "created_at"]),
+            # Statistics: each session's latest event, and the events since a kept version.
+            models.Index(
+                fields=["session", "id"], include=["created_at"], name="event_session_latest"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.verb}"
@@ -646,6 +707,8 @@ class Event(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.get("force_insert"):
             raise ValueError("Audit events are append-only.")
+        if self.session_id is None and self.proposal_id is not None:
+            self.session_id = self.proposal.session_id
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

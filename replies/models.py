@@ -33,6 +33,15 @@ class ReplyLetter(models.Model):
     assignment = models.ForeignKey(
         Assignment, on_delete=models.PROTECT, related_name="letters", verbose_name=_("assignment")
     )
+    # The proposal's session, copied from the assignment (set on save), for statistics.
+    session = models.ForeignKey(
+        Session,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,
+        verbose_name=_("session"),
+    )
     round = models.PositiveSmallIntegerField(_("round"), default=1)
     state = models.CharField(
         _("state"), max_length=20, choices=State, default=State.DRAFT, db_index=True
@@ -126,10 +135,22 @@ class ReplyLetter(models.Model):
                 condition=Q(sent_at__isnull=False),
                 name="letter_statistics",
             ),
+            # ... and a session's sent letters, read from the index alone (the rows are wide).
+            models.Index(
+                fields=["session"],
+                include=["id", "assignment", "round", "result_class"],
+                condition=Q(sent_at__isnull=False),
+                name="letter_session_statistics",
+            ),
         ]
 
     def __str__(self):
         return self.title
+
+    def save(self, *args, **kwargs):
+        if self.session_id is None and self.assignment_id is not None:
+            self.session_id = self.assignment.session_id
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("replies:detail", args=[self.pk])
@@ -298,6 +319,15 @@ class Receipt(models.Model):
     letter = models.ForeignKey(
         ReplyLetter, on_delete=models.CASCADE, related_name="receipts", verbose_name=_("letter")
     )
+    # The proposal's session, copied from the letter (set on save), for statistics.
+    session = models.ForeignKey(
+        Session,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,
+        verbose_name=_("session"),
+    )
     proposer = models.ForeignKey(
         Proposer, on_delete=models.PROTECT, related_name="receipts", verbose_name=_("proposer")
     )
@@ -344,10 +374,18 @@ class Receipt(models.Model):
                 name="receipt_submitted_is_rated",
             ),
         ]
-        indexes = [models.Index(fields=["submitted_at"])]
+        indexes = [
+            models.Index(fields=["submitted_at"]),
+            models.Index(fields=["session"], name="receipt_session"),
+        ]
 
     def __str__(self):
         return f"{self.proposer} · {self.letter}"
+
+    def save(self, *args, **kwargs):
+        if self.session_id is None and self.letter_id is not None:
+            self.session_id = self.letter.session_id
+        super().save(*args, **kwargs)
 
     @property
     def is_submitted(self):

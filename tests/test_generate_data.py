@@ -6,7 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Count, Max, Min
+from django.db.models import Count, F, Max, Min
 from django.test import override_settings
 
 from accounts.models import Proposer, Unit, User
@@ -177,6 +177,22 @@ def test_co_opinions_and_contacts_belong_to_the_right_units(generated):
         "lead",
         "split",
     }
+
+
+def test_rows_carry_what_statistics_copy_from_others(generated):
+    """Written without `save()`: the session copied onto events, assignments, letters and
+    receipts, and each assignment's first face-to-face contact, as the models keep them."""
+    assert not Event.objects.exclude(session=F("proposal__session")).exists()
+    assert not Assignment.objects.exclude(session=F("proposal__session")).exists()
+    assert not ReplyLetter.objects.exclude(session=F("assignment__session")).exists()
+    assert not Receipt.objects.exclude(session=F("letter__session")).exists()
+    first = {}
+    face = ContactRecord.objects.filter(method__in=ContactRecord.FACE_TO_FACE)
+    for assignment, on in face.values_list("assignment", "contacted_on"):
+        first[assignment] = min(on, first.get(assignment, on))
+    assert first
+    kept = Assignment.objects.exclude(face_to_face_on=None)
+    assert dict(kept.values_list("pk", "face_to_face_on")) == first
 
 
 def test_every_submitted_proposal_has_its_submission_and_last_transition_events(generated):

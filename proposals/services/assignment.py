@@ -102,6 +102,7 @@ def assign(
     rows = [
         Assignment(
             proposal=proposal,
+            session_id=proposal.session_id,
             unit=unit,
             role=role,
             round=proposal.current_round,

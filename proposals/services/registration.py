@@ -153,6 +153,7 @@ def register_paper_proposals(
             events.extend(
                 Event(
                     proposal=proposal,
+                    session=session,
                     actor=actor,
                     actor_name=actor_name,
                     verb=step[0],

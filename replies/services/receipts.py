@@ -166,7 +166,10 @@ def submit_receipt(
 def request_receipts(letter, people, now):
     """Create the pending receipts of a sent letter and send each proposer their own link."""
     Receipt.objects.bulk_create(
-        [Receipt(letter=letter, proposer=p, requested_at=now) for p in people],
+        [
+            Receipt(letter=letter, session_id=letter.session_id, proposer=p, requested_at=now)
+            for p in people
+        ],
         ignore_conflicts=True,
     )
     proposal = letter.assignment.proposal

@@ -1,7 +1,9 @@
 """The statistics page and its Excel workbook: the tables of `replies.statistics`, for committee
 staff (every table) and a unit's people (their own unit's rows and the totals).
 
-The charts are SVG drawn here and in the template: no script, no CDN.
+The charts are SVG drawn here and in the template: no script, no CDN. What repeats (the
+tables' rows and heads, the charts' bars) is written here rather than in the template: the
+template language takes ten times longer over thousands of cells and coordinates.
 """
 
 import io
@@ -23,7 +25,7 @@ from core.views import require
 from proposals import access, deadlines
 from proposals.models import Session
 
-from ..statistics import STATE_BANDS, data_version, statistics
+from ..statistics import STATE_BANDS, digest, statistics, versions
 from ..statistics_forms import StatisticsForm
 
 # What a unit's people see: the totals (by session) and their own unit's rows.
@@ -73,23 +75,30 @@ def index(request):
     today = deadlines.local_today()
     query = urlencode({"session": session.pk if session else ""})
     # The figures' part of the page is the same for everyone with the same view of the same
-    # data: kept until the data changes (see statistics.figures).
+    # data: kept until the data of the sessions shown changes (see statistics.figures).
     viewer = "committee" if committee else "units-" + "-".join(map(str, sorted(units)))
+    session_versions = versions(session)
     key = ":".join(
         [
-            "statistics:page:v1",
+            "statistics:page:v2",
             get_language(),
             str(session.pk if session else "all"),
             today.isoformat(),
-            data_version(),
+            digest(session_versions),
             viewer,
         ]
     )
     figures = cache.get(key)
     if figures is None:
-        stats = statistics(session, today, unit_ids=None if committee else set(units))
+        stats = statistics(
+            session,
+            today,
+            unit_ids=None if committee else set(units),
+            session_versions=session_versions,
+        )
         tables = _tables(stats, committee)
         for table in tables:
+            table.head = table_head(table)
             table.body = table_body(table)
         figures = render_to_string(
             "work/statistics/_figures.html",
@@ -118,26 +127,48 @@ def index(request):
 
 
 def table_body(table):
-    """The table's rows as HTML.
-
-    Written here rather than in the template: the page for all sessions has some 10,000
-    cells, and the template language takes ten times longer over them than this does.
-    Labels are escaped; the cells are numbers and percentages, the column keys our own.
-    """
-    opening = {
-        c.key: f'<td class="{"rate" if c.is_rate else "num"}" data-column="{c.key}">'
+    """The table's rows as HTML. Labels are escaped; the cells are numbers and percentages,
+    the column keys our own."""
+    columns = [
+        (c, f'<td class="{"rate" if c.is_rate else "num"}" data-column="{c.key}">')
         for c in table.columns
-    }
+    ]
     lines = []
-    for line in table.lines:
-        row = line["row"]
-        cells = "".join(f"{opening[cell.column.key]}{cell.text}</td>" for cell in line["cells"])
-        total = ' class="total"' if line["is_total"] else ""
+    for row in table.all_rows():
+        cells = "".join(
+            f"{opening}{column.text(row.value(column))}</td>" for column, opening in columns
+        )
+        total = ' class="total"' if row is table.total else ""
         lines.append(
             f'<tr{total} data-row="{escape(row.key)}">'
             f'<th scope="row">{escape(row.label)}</th>{cells}</tr>'
         )
     return mark_safe("\n".join(lines))  # noqa: S308 — built from escaped parts above
+
+
+_heads = {}
+
+
+def table_head(table):
+    """The table's head as HTML: the same for every table of its key in a language, so
+    made once per process."""
+    key = (table.key, get_language())
+    if key not in _heads:
+        groups = "".join(
+            f'<th colspan="{span}" scope="colgroup" class="group">{escape(group)}</th>'
+            for group, span in table.groups
+        )
+        columns = "".join(
+            f'<th scope="col" data-column="{c.key}"'
+            + (f' title="{escape(c.definition)}"' if c.definition else "")
+            + f">{escape(c.label)}</th>"
+            for c in table.columns
+        )
+        _heads[key] = mark_safe(  # noqa: S308 — built from escaped parts
+            f'<tr>\n        <th rowspan="2" scope="col">{escape(table.dimension)}</th>\n'
+            f"        {groups}\n      </tr>\n      <tr>\n        {columns}\n      </tr>"
+        )
+    return _heads[key]
 
 
 # --- charts ------------------------------------------------------------------------------------
@@ -195,8 +226,30 @@ def unit_chart(table):
     ticks = [
         {"x": LABEL_WIDTH + PLOT_WIDTH * p / 100, "label": f"{p}%"} for p in (0, 25, 50, 75, 100)
     ]
+    bars = []
+    for row in rows:
+        y, text_y = row["y"], row["text_y"]
+        face = (
+            f'<line x1="{row["face_x"]}" y1="{y}" x2="{row["face_x"]}" y2="{y + 20}" class="face"/>'
+            if row["face_x"]
+            else ""
+        )
+        bars.append(
+            f'<g class="bar-row{" total" if row["is_total"] else ""}">'
+            f"<title>{escape(row['title'])}</title>"
+            f'<text x="{LABEL_WIDTH - 6}" y="{text_y}" text-anchor="end">'
+            f"{escape(row['label'])}</text>"
+            f'<rect x="{LABEL_WIDTH}" y="{y + 2}" width="{row["reply_width"]}" height="16" '
+            'class="reply"/>'
+            f'<rect x="{LABEL_WIDTH}" y="{y + 7}" width="{row["on_time_width"]}" height="6" '
+            'class="on-time"/>'
+            f"{face}"
+            f'<text x="{LABEL_WIDTH + PLOT_WIDTH + 6}" y="{text_y}" class="value">'
+            f"{escape(row['value'])}</text></g>"
+        )
     return {
         "rows": rows,
+        "bars": mark_safe("\n".join(bars)),  # noqa: S308 — built from escaped parts above
         "height": height,
         "width": CHART_WIDTH,
         "label_width": LABEL_WIDTH,
@@ -248,8 +301,23 @@ def state_chart(stats):
         {"x": 10 + i * 125, "colour": STATE_COLOURS[band], "label": label}
         for i, (band, label, _states) in enumerate(STATE_BANDS)
     ]
+    bars = []
+    for row in rows:
+        segments = "".join(
+            f'<rect x="{segment["x"]}" y="{row["y"] + 3}" width="{segment["width"]}" '
+            f'height="18" fill="{segment["colour"]}"><title>{escape(segment["title"])}</title>'
+            "</rect>"
+            for segment in row["segments"]
+        )
+        bars.append(
+            f'<g class="bar-row"><text x="{LABEL_WIDTH - 6}" y="{row["text_y"]}" '
+            f'text-anchor="end" class="tick">{escape(row["label"])}</text>{segments}'
+            f'<text x="{row["total_x"]}" y="{row["text_y"]}" class="value">{row["total"]}</text>'
+            "</g>"
+        )
     return {
         "rows": rows,
+        "bars": mark_safe("\n".join(bars)),  # noqa: S308 — built from escaped parts above
         "legend": legend,
         "height": 30 + len(rows) * row_height + 10,
         "width": CHART_WIDTH,

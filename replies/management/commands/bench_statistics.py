@@ -1,11 +1,20 @@
 """Time the statistics page: `manage.py bench_statistics` (median of 5, server time).
 
 For one session (the current one, or --session) and for all sessions, it renders the page
-as committee staff through the whole Django stack: warm (the figures are in the cache,
-as for everyone after the first visitor since the data last changed) and computed (the
-cache emptied before each request, so every aggregate runs in the database).
+as committee staff through the whole Django stack:
+
+- warm: nothing changed since the page was last rendered (as for everyone after the first
+  visitor since the last step);
+- after a step: one workflow step in the session just before each request (a unit records
+  a phone contact with the proposer), as in a busy committee, where every step changes the
+  figures of its session;
+- computed: the cache emptied before each request, so that every count is made anew.
+
+The steps are real: each run records contact records in the database it measures (and
+audit events), so run it on a copy (`generate_data`'s database, a bench copy).
 """
 
+import itertools
 import statistics as stats
 import time
 
@@ -16,13 +25,20 @@ from django.db.models import Q
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from accounts.models import User
-from proposals.models import Proposal, Session
+from accounts.models import Membership, User
+from proposals import services
+from proposals.models import Assignment, Proposal, Session
+
+MODES = ("warm", "after a step", "computed")
 
 
 class Command(BaseCommand):
-    help = "Print the statistics page's server time (median of 5) for one and for all sessions."
+    help = (
+        "Print the statistics page's server time (median of 5) for one and for all sessions: "
+        "warm, after a step (records contacts in the database), and computed."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--runs", type=int, default=5)
@@ -41,6 +57,7 @@ class Command(BaseCommand):
         )
         if chosen is None:
             raise CommandError("No such session.")
+        self.steps = self.open_assignments(chosen)
         client = Client()
         client.force_login(user)
         self.stdout.write(
@@ -50,20 +67,56 @@ class Command(BaseCommand):
         url = reverse("statistics:index")
         with override_settings(ALLOWED_HOSTS=["*"]):
             for label, value in ((str(chosen), chosen.pk), ("all sessions", "")):
-                for mode in ("warm", "computed"):
-                    times, queries = self.measure(client, url, value, runs, mode == "computed")
+                for mode in MODES:
+                    times, queries = self.measure(client, url, value, runs, mode)
                     self.stdout.write(
-                        f"  {label:<28} {mode:<9} {stats.median(times):8.1f} ms  "
+                        f"  {label:<28} {mode:<12} {stats.median(times):8.1f} ms  "
                         f"(min {min(times):.1f}, max {max(times):.1f}; {queries} queries)"
                     )
 
-    def measure(self, client, url, session, runs, empty_cache):
+    def open_assignments(self, session):
+        """Assignments of the session open to a contact record, each with a handler of its
+        unit: (assignment, handler), taken in turn by the steps."""
+        handlers = dict(
+            Membership.objects.filter(role=Membership.Role.HANDLER, user__is_active=True)
+            .order_by("unit_id", "user_id")
+            .values_list("unit_id", "user")
+        )
+        assignments = (
+            Assignment.objects.filter(
+                session=session,
+                is_active=True,
+                acknowledged_at__isnull=False,
+                proposal__state__in=[Proposal.State.HANDLING, Proposal.State.REPLIED],
+                unit__in=list(handlers),
+            )
+            .select_related("unit", "proposal")
+            .order_by("?")[:50]
+        )
+        steps = [(a, User.objects.get(pk=handlers[a.unit_id])) for a in assignments]
+        if not steps:
+            raise CommandError("The session has no assignment in handling for the steps.")
+        return itertools.cycle(steps)
+
+    def step(self):
+        assignment, handler = next(self.steps)
+        services.record_contact(
+            assignment,
+            handler,
+            contacted_on=timezone.localdate(),
+            method="phone",
+            summary="电话沟通（bench_statistics）",
+        )
+
+    def measure(self, client, url, session, runs, mode):
         client.get(url, {"session": session})  # warms the connection, the plan cache, the cache
         times = []
         queries = 0
         for _ in range(runs):
-            if empty_cache:
+            if mode == "computed":
                 cache.clear()
+            elif mode == "after a step":
+                self.step()
             with CaptureQueriesContext(connection) as captured:
                 started = time.perf_counter()
                 response = client.get(url, {"session": session})

@@ -1,0 +1,221 @@
+"""The statistics are kept per session, in parts, and counted again only where they changed.
+
+Every figure must equal what a direct count gives (`figures(..., use_cache=False)`),
+whatever was kept; a step counts again its part of its session only; a day passing counts
+again only what has open work (what is overdue moves), and not at all without it.
+"""
+
+import datetime
+from unittest import mock
+
+import pytest
+from django.core.cache import cache
+from django.db.models import F
+from django.utils import timezone
+
+from proposals import services
+from proposals.models import (
+    STATISTICS_PARTS,
+    Assignment,
+    ContactRecord,
+    Event,
+    Proposal,
+    ProposalProposer,
+    Session,
+)
+from proposals.services.registration import PaperProposal, register_paper_proposals
+from replies import statistics
+from replies.models import Receipt, ReplyLetter
+from replies.statistics import Scope, figures
+
+from .conftest import contact
+
+DAY = datetime.timedelta(days=1)
+
+
+def same(kept, direct):
+    """Figures compared as the page shows them: a count never made reads as 0."""
+
+    def shown(tables):
+        return {
+            table: {
+                key: {name: n for name, n in counts.items() if n}
+                if isinstance(counts, dict)
+                else counts
+                for key, counts in rows.items()
+            }
+            for table, rows in tables.items()
+        }
+
+    return shown(kept) == shown(direct)
+
+
+def submitted(world, session, title):
+    """A new proposal of 李四 in the session, submitted for review (a step of the session)."""
+    proposal = Proposal.objects.create(
+        session=session, title=title, reasons="理由", suggestions="建议", category=world.category
+    )
+    ProposalProposer.objects.create(proposal=proposal, proposer=world.lisi_proposer)
+    return services.submit(proposal, world.tiwei)
+
+
+@pytest.fixture
+def two(world):
+    """The world's session (proposal 069 in handling at 区科技局) and a second session with
+    a proposal in handling at 区教委: both have open work."""
+    w = world
+    w.s2 = Session.objects.create(term=w.term, number=2)
+    proposal = submitted(w, w.s2, "关于校车的建议")
+    services.accept(proposal, w.tiwei)
+    services.assign(proposal, w.tiwei, Proposal.HandlingMode.SINGLE, lead=w.other_unit)
+    w.a2 = Assignment.objects.get(proposal=proposal, is_active=True)
+    services.acknowledge(w.a2, w.outsider)
+    return w
+
+
+def test_all_sessions_are_the_sum_counted_directly_after_steps_in_two_sessions(two):
+    today = timezone.localdate()
+    figures(None, today)
+    for n in range(3):
+        submitted(two, two.session, f"关于路灯的建议{n}")
+        contact(two.a2, two.outsider, method="meeting")
+        submitted(two, two.s2, f"关于公园的建议{n}")
+        for session in (two.session, two.s2, None):
+            assert same(figures(session, today), figures(session, today, use_cache=False))
+    counts = figures(None, today)["sessions"]
+    assert (counts[two.session.pk]["pending"], counts[two.s2.pk]["pending"]) == (3, 3)
+
+
+def test_a_step_counts_again_only_its_part_of_its_session(two, django_assert_num_queries):
+    today = timezone.localdate()
+    figures(None, today)
+    submitted(two, two.session, "关于路灯的建议")
+    figures(None, today)  # the first step: the session is counted part by part
+    proposal = submitted(two, two.session, "关于公园的建议")
+    # The versions, the events since the kept one, the calendar (open work), then the five
+    # queries of one part of session 1; session 2 is read from the cache.
+    with (
+        mock.patch.object(statistics, "tally", wraps=statistics.tally) as counted,
+        django_assert_num_queries(8),
+    ):
+        counts = figures(None, today)
+    part = proposal.pk % STATISTICS_PARTS
+    assert [call.args[0] for call in counted.call_args_list] == [
+        Scope(two.session.pk, by_part=True, parts=(part,))
+    ]
+    assert counts["sessions"][two.session.pk]["pending"] == 2
+    assert same(counts, figures(None, today, use_cache=False))
+
+
+def test_a_step_committed_after_a_later_one_is_counted_with_the_sessions_next_step(two):
+    today = timezone.localdate()
+    figures(two.session, today)
+    submitted(two, two.session, "关于路灯的建议")
+    figures(two.session, today)  # kept in parts
+    parts_key = statistics._kept_key(two.session.pk, "parts")
+    before = cache.get(parts_key)
+    late = submitted(two, two.session, "关于公园的建议")
+    # Someone counted while that step was not committed yet, but a later step was: the
+    # counts without it, kept under the version of its event.
+    version = statistics.versions(two.session)[two.session.pk]
+    cache.set(parts_key, {**before, "version": version, "read_at": timezone.now()})
+    cache.delete(statistics._kept_key(two.session.pk, "counts"))
+    assert figures(two.session, today)["sessions"][two.session.pk]["pending"] == 1
+    # The session's next step, in another part.
+    following = submitted(two, two.session, "关于菜市场的建议")
+    assert following.pk % STATISTICS_PARTS != late.pk % STATISTICS_PARTS
+    counts = figures(two.session, today)
+    assert counts["sessions"][two.session.pk]["pending"] == 3
+    assert same(counts, figures(two.session, today, use_cache=False))
+
+
+def test_the_figures_of_a_session_without_open_work_are_kept_across_days(
+    world, django_assert_num_queries
+):
+    quiet = Session.objects.create(term=world.term, number=3)
+    submitted(world, quiet, "关于菜市场的建议")
+    today = timezone.localdate()
+    figures(quiet, today)
+    with django_assert_num_queries(1):  # its version only
+        tomorrow = figures(quiet, today + DAY)
+    assert tomorrow["sessions"][quiet.pk]["pending"] == 1
+
+
+@pytest.mark.parametrize("steps", [0, 2], ids=["counted whole", "kept in parts"])
+def test_a_session_with_open_work_is_counted_again_on_another_day(world, steps):
+    due = world.lead.reply_due  # 069's reply, in 90 days
+    for n in range(steps):
+        submitted(world, world.session, f"关于路灯的建议{n}")
+        figures(world.session, due)
+    on_the_day = figures(world.session, due)["sessions"][world.session.pk]
+    after = figures(world.session, due + DAY)
+    assert (on_the_day["overdue"], after["sessions"][world.session.pk]["overdue"]) == (0, 1)
+    assert same(after, figures(world.session, due + DAY, use_cache=False))
+
+
+def test_lost_cache_entries_are_counted_again(two):
+    today = timezone.localdate()
+    figures(None, today)
+    submitted(two, two.session, "关于路灯的建议")
+    figures(None, today)
+    for what in ("parts", "counts"):
+        cache.delete(statistics._kept_key(two.session.pk, what))
+        submitted(two, two.session, f"关于公园的建议{what}")
+        assert same(figures(None, today), figures(None, today, use_cache=False))
+
+
+def test_every_row_carries_its_proposals_session(two, hand_letter):
+    register_paper_proposals(
+        [
+            PaperProposal(
+                first_proposer=two.lisi_proposer,
+                title="关于停车的建议",
+                reasons="理由",
+                suggestions="建议",
+                kind=Proposal.Kind.INDIVIDUAL,
+            )
+        ],
+        two.tiwei,
+        session=two.s2,
+        period=Proposal.Period.PLENARY,
+    )
+    assert Event.objects.filter(session=two.s2).count() > 4
+    assert not Event.objects.exclude(session=F("proposal__session")).exists()
+    assert not Assignment.objects.exclude(session=F("proposal__session")).exists()
+    assert ReplyLetter.objects.exists() and Receipt.objects.exists()
+    assert not ReplyLetter.objects.exclude(session=F("assignment__session")).exists()
+    assert not Receipt.objects.exclude(session=F("letter__session")).exists()
+
+
+@pytest.fixture
+def hand_letter(two):
+    """069's reply sent by 区科技局, with its receipt asked of 张华."""
+    from replies import services as reply_services
+
+    letter = reply_services.start_draft(two.lead, two.kjj)
+    reply_services.save_draft(
+        letter, two.kjj, body=letter.body + "一、办理情况\n已办理。", result_class="A"
+    )
+    reply_services.submit_for_signoff(letter, two.kjj, outstanding_reason="会办单位已口头同意")
+    reply_services.sign(letter, two.kjj_leader)
+    return reply_services.send(letter, two.kjj)
+
+
+def test_an_assignment_keeps_the_day_it_first_met_the_proposer(two):
+    assert two.a2.face_to_face_on is None
+    today = timezone.localdate()
+    contact(two.a2, two.outsider, method="phone")
+    two.a2.refresh_from_db()
+    assert two.a2.face_to_face_on is None
+    contact(two.a2, two.outsider, method="visit")
+    two.a2.refresh_from_db()
+    assert two.a2.face_to_face_on == today
+    # An earlier meeting recorded afterwards is the first; a later one is not.
+    ContactRecord.objects.create(
+        assignment=two.a2, contacted_on=today - DAY, method=ContactRecord.Method.MEETING
+    )
+    ContactRecord.objects.create(
+        assignment=two.a2, contacted_on=today + DAY, method=ContactRecord.Method.FORUM
+    )
+    two.a2.refresh_from_db()
+    assert two.a2.face_to_face_on == today - DAY
