@@ -20,7 +20,7 @@ FILL = [
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("proposals", "0010_search"),
+        ("proposals", "0011_search_created_at"),
     ]
 
     operations = [

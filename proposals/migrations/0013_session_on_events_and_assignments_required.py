@@ -5,7 +5,7 @@ from django.db.models import F
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("proposals", "0011_session_on_events_and_assignments"),
+        ("proposals", "0012_session_on_events_and_assignments"),
     ]
 
     operations = [

@@ -13,7 +13,7 @@ FILL = [
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("proposals", "0012_session_on_events_and_assignments_required"),
+        ("proposals", "0013_session_on_events_and_assignments_required"),
         ("replies", "0008_search"),
     ]
 
