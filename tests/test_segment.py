@@ -22,6 +22,12 @@ ODD = [
 
 
 @pytest.fixture(scope="module")
+def ours():
+    """A segmenter of jieba's dictionary alone (the process's may have the units' names)."""
+    return segment.Segmenter.from_file()
+
+
+@pytest.fixture(scope="module")
 def jieba_tokenizer():
     jieba = pytest.importorskip("jieba")
     tokenizer = jieba.Tokenizer()
@@ -37,8 +43,7 @@ def mixed_texts(n):
     return ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30))) for _ in range(n)]
 
 
-def test_it_cuts_as_jieba_does(jieba_tokenizer):
-    ours = segment.segmenter()
+def test_it_cuts_as_jieba_does(ours, jieba_tokenizer):
     assert ours.total == jieba_tokenizer.total
     texts = [*ODD, LETTER_069, *map(search.fold, [*ODD, LETTER_069]), *mixed_texts(3000)]
     for text in texts:
@@ -48,8 +53,7 @@ def test_it_cuts_as_jieba_does(jieba_tokenizer):
         ), text
 
 
-def test_it_holds_every_word_of_jiebas_dictionary(jieba_tokenizer):
-    ours = segment.segmenter()
+def test_it_holds_every_word_of_jiebas_dictionary(ours, jieba_tokenizer):
     words = {w: f for w, f in jieba_tokenizer.FREQ.items() if f}
     assert len(words) == 349_045
     assert all(ours.frequency(w) == f for w, f in words.items())
