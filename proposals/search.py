@@ -1,13 +1,13 @@
 """Chinese full-text search: segmentation, the search columns, queries, ranking, highlighting.
 
 Text is folded first (full-width → half-width by NFKC, traditional → simplified as zhconv
-converts, lower case), then cut as jieba cuts in search mode (every dictionary word inside a longer one
-too: 国家级高新区 → 国家 国家级 高新 新区 高新区; `segment`: jieba's algorithm over a smaller
-copy of its dictionary, which every web worker can afford), with the committee's unit names
-and the words administrators add (`SearchWord`) as a user dictionary. The tokens, joined by spaces,
-are kept in two text columns per searchable row (`search_title`, weighted first, and
-`search_text`); on PostgreSQL a stored generated column `search_vector` (a tsvector with the
-'simple' configuration over them, GIN-indexed) is what queries read, so every write of the
+converts: `simplified`, lower case), then cut as jieba cuts in search mode (every dictionary
+word inside a longer one too: 国家级高新区 → 国家 国家级 高新 新区 高新区; `segment`: jieba's
+algorithm and dictionary in the memory every web worker can afford), with the committee's unit
+names and the words administrators add (`SearchWord`) as a user dictionary. The tokens, joined
+by spaces, are kept in two text columns per searchable row (`search_title`, weighted first,
+and `search_text`); on PostgreSQL a stored generated column `search_vector` (a tsvector with
+the 'simple' configuration over them, GIN-indexed) is what queries read, so every write of the
 token columns — a save, COPY, an UPDATE — keeps the vector current.
 
 A query is folded the same way and cut in jieba's precise mode (a subset of what search mode
@@ -15,8 +15,8 @@ gives the text), and every token must match (AND). On SQLite each token is looke
 token columns with LIKE: simpler, enough for a district's hundreds of rows.
 
 The rows: proposals (staff search: title, number, reasons, suggestions, proposer names and the
-sent replies' text; see `proposal_document`) and, in `replies.search`, each public letter's
-published version (public search).
+sent replies' text; see `proposal_documents`; best first: `Ranked`) and, in `replies.search`,
+each public letter's published version (public search).
 """
 
 import functools
@@ -56,8 +56,8 @@ def fold(text):
     return simplified(unicodedata.normalize("NFKC", text)).lower()
 
 
-# The caches are per process, so bounded by what a web worker can hold: an entry of
-# `_cut_for_search` (a run of text and its tokens) is about 1 KB.
+# The caches below are per process, so bounded by what a web worker can hold: an entry of
+# `_cut_for_search` (a run of text and its tokens) is about 1 KB: 200,000 could take 200 MB.
 @functools.lru_cache(maxsize=8192)
 def _fold_char(char):
     folded = fold(char)

@@ -136,14 +136,15 @@ class WordTable:
         self.table[i] = (h >> HASH_SHIFT << HASH_SHIFT) | TAKEN | min(freq, FULL)
         if freq >= FULL:
             self.large[h] = freq
+        beginnings = self.beginnings
         for n in range(2, len(word) + 1):
-            bit = _hash(word[:n]) >> 24 & BEGINNING_MASK
-            self.beginnings[bit >> 3] |= 1 << (bit & 7)
+            bit = (_hash(word[:n]) if n < len(word) else h) >> 24 & BEGINNING_MASK
+            beginnings[bit >> 3] |= 1 << (bit & 7)
         sizes = self.lengths.get(word[0], ())
         if len(word) not in sizes:
             sizes = tuple(sorted((*sizes, len(word))))
             self.lengths[word[0]] = self._shapes.setdefault(sizes, sizes)
-        if ENG.match(word):
+        if word[0].isascii() and ENG.match(word):
             self.letter_prefixes.update(word[:n] for n in range(2, len(word) + 1))
 
     def begins(self, word):

@@ -266,6 +266,25 @@ def test_public_search_count_is_the_number_of_matches(client, published):
     assert response.context["page"].paginator.count == len(ids) == 1
 
 
+def test_the_search_page_and_its_count_come_from_one_scan_as_from_two(published, monkeypatch):
+    from django.core.paginator import Paginator
+
+    from replies.views import public
+
+    monkeypatch.setattr(public, "PAGE_SIZE", 2)
+    _filterset, _words, qs = public.search_results({"q": "建议"})
+    expected = Paginator(qs, 2)
+    assert expected.num_pages > 1
+    for number in [None, "1", "2", str(expected.num_pages), "99999", "x"]:
+        cache.clear()
+        page = public.counted_page(qs, number, "a-key")
+        same = expected.get_page(number)
+        assert page.paginator.count == expected.count
+        assert page.number == same.number
+        assert [e.letter_id for e in page] == [e.letter_id for e in same]
+    assert cache.get("a-key") == expected.count
+
+
 def test_the_cached_search_page_follows_the_column(client, published, tiwei):
     _r, ids = public_results(client, "高新区 创建")
     assert ids == [published.pk]

@@ -6,12 +6,16 @@ summary, never the internal body — and nothing of the proposer but the
 salutation. Every page answers conditional requests (ETag, Last-Modified).
 """
 
+import datetime
 import hashlib
+from collections import namedtuple
+from dataclasses import dataclass
 
 import django_filters
 from django.conf import settings
 from django.core.cache import cache
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db import connections
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -371,35 +375,99 @@ def search_results(params):
     return filterset, words, qs
 
 
+Entry = namedtuple("Entry", "search_rank published_at letter_id")
+
+
+def counted_page(qs, number, count_key):
+    """Page `number` of the entries `qs` (search_results), with their exact count: from the
+    cache, or on PostgreSQL from the scan that finds the page's entries.
+
+    Counting the matches of a common word reads the entries' rows as ranking them does (梁山街
+    道: 5,500 rows on 4,000 pages); once, not twice, is 8 ms of 25.
+    """
+    paginator = Paginator(qs, PAGE_SIZE)
+    count = cache.get(count_key)
+    if count is None and search.is_postgresql(qs.db):
+        try:
+            wanted = max(int(number or 1), 1)
+        except ValueError:
+            wanted = 1
+        entries, count = _page_and_count(qs, (wanted - 1) * PAGE_SIZE, PAGE_SIZE)
+        if entries:
+            cache.set(count_key, count, COUNT_CACHE_SECONDS)
+            paginator.count = count
+            return Page(entries, wanted, paginator)
+    if count is None:
+        count = qs.count()
+        cache.set(count_key, count, COUNT_CACHE_SECONDS)
+    paginator.count = count
+    return paginator.get_page(number)
+
+
+def _page_and_count(qs, offset, limit):
+    """([Entry] at `offset`, how many there are in all); ([], None) past the end."""
+    entries = qs.order_by().values_list(*Entry._fields)
+    sql, params = entries.query.sql_with_params()
+    columns = ", ".join(Entry._fields)
+    order = ", ".join(f"{name} DESC" for name in Entry._fields)  # search_results' order
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(
+            f"WITH entries AS MATERIALIZED ({sql}) SELECT {columns}, "
+            f"(SELECT count(*) FROM entries) FROM entries ORDER BY {order} LIMIT %s OFFSET %s",
+            [*params, limit, offset],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return [], None
+    return [Entry(*row[:3]) for row in rows], rows[0][3]
+
+
+@dataclass
+class Found:
+    """A search result: what its row shows (templates/public/search.html)."""
+
+    pk: int
+    published_at: datetime.datetime
+    public_title: str
+    text: str
+    proposal_title: str
+    proposal_number: int
+    unit_short_name: str
+
+    def get_public_url(self):
+        return reverse("public:reply", args=[self.pk])
+
+
 def letters_of(entries):
-    """The public letters of a page of entries, in its order, with what a result shows: the
-    current publication's title and text, the proposal's title and number (one query)."""
+    """The public letters of a page of entries, in its order: the current publication's title
+    and text, the proposal's title and number, the unit (one query, no model instances)."""
     ids = [e.letter_id for e in entries]
-    letters = (
-        public_letters()
-        .select_related("assignment__unit", "assignment__proposal")
-        .only(
+    found = {
+        row[0]: Found(*row)
+        for row in public_letters()
+        .filter(pk__in=ids)
+        .order_by()
+        .annotate(t=latest_publication("title"), x=latest_publication("text"))
+        .values_list(
+            "pk",
             "published_at",
-            "assignment__unit__short_name",
+            "t",
+            "x",
             "assignment__proposal__title",
             "assignment__proposal__number",
+            "assignment__unit__short_name",
         )
-        .annotate(public_title=latest_publication("title"), text=latest_publication("text"))
-        .in_bulk(ids)
-    )
-    return [letters[pk] for pk in ids if pk in letters]
+    }
+    return [found[pk] for pk in ids if pk in found]
 
 
 def marked_rows(rows, words):
     """For the rows shown (`letters_of`): the title, the proposal's title and an excerpt of the
     text, the words marked."""
     for row in rows:
-        proposal = row.assignment.proposal
         row.title_marked = search.highlight(row.public_title, words)
-        row.proposal_title_marked = search.highlight(proposal.title, words)
-        row.proposal_number = proposal.number
+        row.proposal_title_marked = search.highlight(row.proposal_title, words)
         row.excerpt = search.excerpt(row.text, words)
-        row.excerpt_text = row.text
     return rows
 
 
@@ -416,11 +484,11 @@ def search_page(request):
     filterset, words, qs = search_results(request.GET)
     query = request.GET.copy()
     query.pop("page", None)
-    paginator = Paginator(qs, PAGE_SIZE)
     if words:
         count_key = "public-search-count:" + _digest(search_version(request), query.urlencode())
-        paginator.count = cache.get_or_set(count_key, qs.count, COUNT_CACHE_SECONDS)
-    page = paginator.get_page(request.GET.get("page"))
+        page = counted_page(qs, request.GET.get("page"), count_key)
+    else:
+        page = Paginator(qs, PAGE_SIZE).get_page(None)
     page.object_list = marked_rows(letters_of(page.object_list), words)
     context = {
         "filter": filterset,

@@ -25,7 +25,7 @@ from proposals.filters import ProposalFilter
 from proposals.models import Proposal
 from replies.models import Publication
 from replies.views.public import (
-    PAGE_SIZE,
+    counted_page,
     letters_of,
     marked_rows,
     public_letters,
@@ -75,10 +75,12 @@ def timed(func, *args):
 
 
 def public_search(query):
+    # As the search page does (replies/views/public.py), the count not cached.
     _filterset, words, qs = search_results({"q": query})
-    count = qs.count()
-    rows = marked_rows(letters_of(list(qs[:PAGE_SIZE])), words)
-    return count, rows
+    if not words:
+        return 0, []
+    page = counted_page(qs, 1, "bench-search-count")
+    return page.paginator.count, marked_rows(letters_of(page.object_list), words)
 
 
 def staff_search(user, query):
