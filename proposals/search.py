@@ -3,7 +3,7 @@
 Text is folded first (full-width → half-width by NFKC, traditional → simplified as zhconv
 converts: `simplified`, lower case), then cut as jieba cuts in search mode (every dictionary
 word inside a longer one too: 国家级高新区 → 国家 国家级 高新 新区 高新区; `segment`: jieba's
-algorithm and dictionary in the memory every web worker can afford), with the committee's unit
+Tokenizer, its dictionary kept in the memory every web worker can afford), with the committee's unit
 names and the words administrators add (`SearchWord`) as a user dictionary. The tokens, joined
 by spaces, are kept in two text columns per searchable row (`search_title`, weighted first,
 and `search_text`); on PostgreSQL a stored generated column `search_vector` (a tsvector with
