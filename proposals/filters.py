@@ -48,13 +48,17 @@ class ProposalFilter(django_filters.FilterSet):
         (proposals/search.py). Unordered: see `ranked`."""
         return search.search(queryset, value)
 
-    def ranked(self, queryset=None):
+    def search_words(self):
+        """The searched words (`q`, cut as the search cuts it), else []."""
+        if not self.is_bound or not self.is_valid():
+            return []
+        return search.query_tokens(self.form.cleaned_data.get("q") or "")
+
+    def ranked(self, queryset=None, words=None):
         """When searched (`q`): the proposals the other filters leave (of `queryset`, by default
         the filter's own) that hold every word, best first (search.Ranked), for a paginator;
-        else None."""
-        if not self.is_bound or not self.is_valid():
-            return None
-        words = search.query_tokens(self.form.cleaned_data.get("q") or "")
+        else None. `words`: `search_words()`, when the caller has them already."""
+        words = self.search_words() if words is None else words
         if not words:
             return None
         queryset = self.queryset.all() if queryset is None else queryset

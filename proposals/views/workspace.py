@@ -80,13 +80,6 @@ def filtered_proposals(request):
     return filterset, (filterset.qs if filterset.is_bound else base)
 
 
-def search_words(filterset):
-    """The searched words when the workspace is searched (`q`), else []."""
-    if not filterset.is_bound or not filterset.is_valid():
-        return []
-    return search.query_tokens(filterset.form.cleaned_data.get("q") or "")
-
-
 def highlight_rows(rows, words):
     """The title with the searched words marked, and an excerpt of the text around them."""
     texts = {
@@ -129,13 +122,13 @@ def workspace(request):
 
 def _workspace_context(request):
     filterset, queryset = filtered_proposals(request)
-    words = search_words(filterset)
+    words = filterset.search_words()
     shown = filterset.queryset if words else queryset
     shown = shown.select_related("session__term", "category").defer(
         "reasons", "suggestions", "review_comment"
     )
     # Searched: best match first (search.Ranked, with the other filters); else newest first.
-    rows = filterset.ranked(shown) if words else shown.order_by("-created_at", "-id")
+    rows = filterset.ranked(shown, words) if words else shown.order_by("-created_at", "-id")
     page = EstimatingPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     # The lead unit and deadline of the rows shown only, not of every row OFFSET skips.
     rows = list(page.object_list)
