@@ -31,7 +31,6 @@ only to open its own files. Measured (VmRSS after loading):
 import importlib.util
 import re
 import sys
-import threading
 from array import array
 from pathlib import Path
 
@@ -88,11 +87,9 @@ class WordTable:
         self.large = {}  # hash → frequency, for frequencies of FULL and above
         self.lengths = {}  # first character → the lengths of words starting with it
         self._shapes = {}  # one tuple for all the characters with the same lengths
-        self.added = {}  # word added by `set_added` → (its frequency before, what it added)
         # The prefixes of the words starting with an ASCII letter or digit (AT&T, B超, c++):
-        # jieba keeps them all in its dictionary, where they weigh 0 in `suggested_frequency`.
+        # jieba keeps them all in its dictionary, where they weigh 0 in `suggest_freq`.
         self.letter_prefixes = set()
-        self.lock = threading.Lock()
         for word, freq in words:
             self.add(word, freq)
 
