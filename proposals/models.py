@@ -23,6 +23,28 @@ def statistics_part(proposal_field):
     return F(proposal_field) % STATISTICS_PARTS
 
 
+def copied_session():
+    """The proposal's session, copied onto a row that belongs to the proposal (assignments,
+    events, letters, receipts), so that statistics read a session's rows without going through
+    its proposals. Set on save by `copy_session`; a proposal changes session only as a draft,
+    before it has any such row."""
+    return models.ForeignKey(
+        "proposals.Session",
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,
+        verbose_name=_("session"),
+    )
+
+
+def copy_session(row, source):
+    """Set `row.session` from the row it belongs to (`source`: "proposal", "assignment",
+    "letter") unless it is set already."""
+    if row.session_id is None and getattr(row, f"{source}_id") is not None:
+        row.session_id = getattr(row, source).session_id
+
+
 def chinese_numeral(n):
     """1 → 一, 15 → 十五, 23 → 二十三, 105 → 一百零五, 19772 → 一万九千七百七十二.
 
@@ -423,17 +445,7 @@ class Assignment(models.Model):
     proposal = models.ForeignKey(
         Proposal, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("proposal")
     )
-    # The proposal's session, copied (set on save): statistics read a session's assignments
-    # without going through its proposals. A proposal changes session only as a draft,
-    # before it has any assignment.
-    session = models.ForeignKey(
-        Session,
-        on_delete=models.PROTECT,
-        related_name="+",
-        editable=False,
-        db_index=False,
-        verbose_name=_("session"),
-    )
+    session = copied_session()
     unit = models.ForeignKey(
         Unit, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("unit")
     )
@@ -550,8 +562,7 @@ class Assignment(models.Model):
         return f"{self.proposal.display_number or self.proposal_id} → {self.unit} ({self.get_role_display()})"
 
     def save(self, *args, **kwargs):
-        if self.session_id is None and self.proposal_id is not None:
-            self.session_id = self.proposal.session_id
+        copy_session(self, "proposal")
         super().save(*args, **kwargs)
 
     @property
@@ -659,16 +670,8 @@ class Event(models.Model):
     proposal = models.ForeignKey(
         Proposal, on_delete=models.PROTECT, related_name="events", verbose_name=_("proposal")
     )
-    # The proposal's session, copied (set on save): a session's latest event is the version
-    # of its statistics, one index probe away.
-    session = models.ForeignKey(
-        Session,
-        on_delete=models.PROTECT,
-        related_name="+",
-        editable=False,
-        db_index=False,
-        verbose_name=_("session"),
-    )
+    # A session's latest event is the version of its statistics, one index probe away.
+    session = copied_session()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -707,8 +710,7 @@ class Event(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.get("force_insert"):
             raise ValueError("Audit events are append-only.")
-        if self.session_id is None and self.proposal_id is not None:
-            self.session_id = self.proposal.session_id
+        copy_session(self, "proposal")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

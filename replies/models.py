@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Proposer, Unit
-from proposals.models import Assignment, ContactRecord, Session
+from proposals.models import Assignment, ContactRecord, Session, copied_session, copy_session
 
 
 class ReplyLetter(models.Model):
@@ -33,15 +33,7 @@ class ReplyLetter(models.Model):
     assignment = models.ForeignKey(
         Assignment, on_delete=models.PROTECT, related_name="letters", verbose_name=_("assignment")
     )
-    # The proposal's session, copied from the assignment (set on save), for statistics.
-    session = models.ForeignKey(
-        Session,
-        on_delete=models.PROTECT,
-        related_name="+",
-        editable=False,
-        db_index=False,
-        verbose_name=_("session"),
-    )
+    session = copied_session()
     round = models.PositiveSmallIntegerField(_("round"), default=1)
     state = models.CharField(
         _("state"), max_length=20, choices=State, default=State.DRAFT, db_index=True
@@ -148,8 +140,7 @@ class ReplyLetter(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        if self.session_id is None and self.assignment_id is not None:
-            self.session_id = self.assignment.session_id
+        copy_session(self, "assignment")
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -319,15 +310,7 @@ class Receipt(models.Model):
     letter = models.ForeignKey(
         ReplyLetter, on_delete=models.CASCADE, related_name="receipts", verbose_name=_("letter")
     )
-    # The proposal's session, copied from the letter (set on save), for statistics.
-    session = models.ForeignKey(
-        Session,
-        on_delete=models.PROTECT,
-        related_name="+",
-        editable=False,
-        db_index=False,
-        verbose_name=_("session"),
-    )
+    session = copied_session()
     proposer = models.ForeignKey(
         Proposer, on_delete=models.PROTECT, related_name="receipts", verbose_name=_("proposer")
     )
@@ -383,8 +366,7 @@ class Receipt(models.Model):
         return f"{self.proposer} · {self.letter}"
 
     def save(self, *args, **kwargs):
-        if self.session_id is None and self.letter_id is not None:
-            self.session_id = self.letter.session_id
+        copy_session(self, "letter")
         super().save(*args, **kwargs)
 
     @property
