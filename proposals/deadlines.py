@@ -645,6 +645,16 @@ def latest_start_due_before(deadline, day, corrections=None):
     day = as_local_date(day)
     if corrections is None:
         corrections = load_corrections(day - reach(), day + datetime.timedelta(days=31))
+    # Walked back a day at a time, each day's deadline counted anew: remembered for what it
+    # depends on (the rules and corrections in force are part of the key).
+    return _latest_start(
+        deadline, day, tuple(sorted(corrections.items())), tuple(sorted(current_rules().items()))
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _latest_start(deadline, day, corrections, _rules):
+    corrections = dict(corrections)
     start = day - ONE_DAY
     while deadline(start, corrections).due >= day:
         start -= ONE_DAY
