@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import FastSelect
 from proposals.models import Session
 
 TABLE_KEYS = ["sessions", "units", "categories", "kinds", "round2"]
@@ -14,6 +15,7 @@ class StatisticsForm(forms.Form):
         queryset=Session.objects.select_related("term"),
         required=False,
         empty_label=_("All sessions"),
+        widget=FastSelect,
         error_messages={"invalid_choice": _("Choose a session from the list.")},
     )
     table = forms.ChoiceField(

@@ -130,14 +130,13 @@ def table_body(table):
     """The table's rows as HTML. Labels are escaped; the cells are numbers and percentages,
     the column keys our own."""
     columns = [
-        (c, f'<td class="{"rate" if c.is_rate else "num"}" data-column="{c.key}">')
+        (c, c.text, f'<td class="{"rate" if c.is_rate else "num"}" data-column="{c.key}">')
         for c in table.columns
     ]
     lines = []
     for row in table.all_rows():
-        cells = "".join(
-            f"{opening}{column.text(row.value(column))}</td>" for column, opening in columns
-        )
+        value = row.value
+        cells = "".join([f"{opening}{text(value(c))}</td>" for c, text, opening in columns])
         total = ' class="total"' if row is table.total else ""
         lines.append(
             f'<tr{total} data-row="{escape(row.key)}">'
