@@ -24,7 +24,7 @@ import pickle
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, connections, router
 from django.db.models import (
     BooleanField,
     Case,
@@ -344,10 +344,12 @@ class Row:
             self.counts[key] = self.counts.get(key, 0) + (value or 0)
 
     def value(self, column):
-        if not column.is_rate:
-            return self.counts.get(column.key, 0)
-        numerator, denominator = (self.counts.get(k, 0) for k in column.rate_of)
-        return numerator / denominator if denominator else None
+        # Called for every cell of the page: no property, no generator.
+        counts, rate_of = self.counts, column.rate_of
+        if not rate_of:
+            return counts.get(column.key, 0)
+        denominator = counts.get(rate_of[1], 0)
+        return counts.get(rate_of[0], 0) / denominator if denominator else None
 
     def cells(self, columns):
         return [Cell(self.value(c), c) for c in columns]
@@ -545,14 +547,19 @@ def _receipt_counts():
     return counts
 
 
-def _contact_late(day):
-    """An open replying assignment without a reply or a recorded contact, past its
-    first-contact deadline: counted once in Python as the latest assignment day late."""
-    until = datetime.datetime.combine(
+def _contact_cutoff_time(day):
+    """The start of the day after the latest assignment day whose first contact is late."""
+    return datetime.datetime.combine(
         day.first_contact_cutoff + datetime.timedelta(days=1),
         datetime.time(),
         tzinfo=timezone.get_default_timezone(),
     )
+
+
+def _contact_late(day):
+    """An open replying assignment without a reply or a recorded contact, past its
+    first-contact deadline: counted once in Python as the latest assignment day late."""
+    until = _contact_cutoff_time(day)
     candidate = Q(
         role__in=REPLYING,
         replied_at__isnull=True,
@@ -583,17 +590,87 @@ def _without(row, keys):
     return {k: v for k, v in row.items() if k not in keys}
 
 
+PROPOSAL_KEYS = ("session", "category", "kind")
+
+
+def _queries(scope, day):
+    """The five queries of a scope, by name (see `_tally`): what each reads and groups by."""
+    keys = [*scope.keys, *PROPOSAL_KEYS]
+    intake = (
+        scope.apply(Proposal.objects.exclude(state__in=NOT_RECEIVED), "id", "")
+        .values(*keys, "state")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+
+    assignments = scope.apply(_assignments(), "proposal", "", "proposal__")
+    by_proposal = [*scope.keys, *(f"proposal__{k}" for k in PROPOSAL_KEYS)]
+    handling = (
+        assignments.filter(round=1, role__in=REPLYING)
+        .values(*by_proposal)
+        .annotate(**_handling_counts(day, per_unit=False))
+        .order_by()
+    )
+    # Looked up for co-handling units' rows only (a join would read every opinion).
+    opinion_sent = Case(
+        When(
+            Q(role=Role.CO),
+            then=Exists(CoOpinion.objects.filter(assignment=OuterRef("pk"), sent_at__isnull=False)),
+        ),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+    unit_handling = (
+        assignments.annotate(contact_late=_contact_late(day), opinion_sent=opinion_sent)
+        .values(*scope.keys, "unit", "round")
+        .annotate(
+            **_handling_counts(day, per_unit=True),
+            contact_overdue=Count("id", filter=Q(contact_late=True)),
+        )
+        .order_by()
+    )
+
+    def by_proposal_and_unit(queryset, to_assignment, counts):
+        prefix = f"{to_assignment}proposal__"
+        keys = [*(prefix + k for k in PROPOSAL_KEYS), f"{to_assignment}unit", "round"]
+        return queryset.values(*scope.keys, *keys).annotate(**counts).order_by()
+
+    letters = ReplyLetter.objects.filter(
+        sent_at__isnull=False, assignment__proposal__state__in=HANDLED
+    )
+    letters = scope.apply(
+        letters, "assignment__proposal", "", "assignment__", "assignment__proposal__"
+    )
+    receipts = Receipt.objects.filter(
+        letter__sent_at__isnull=False, letter__assignment__proposal__state__in=HANDLED
+    ).annotate(round=F("letter__round"))
+    receipts = scope.apply(
+        receipts,
+        "letter__assignment__proposal",
+        "",
+        "letter__",
+        "letter__assignment__",
+        "letter__assignment__proposal__",
+    )
+    return {
+        "intake": intake,
+        "handling": handling,
+        "unit_handling": unit_handling,
+        "letters": by_proposal_and_unit(letters, "assignment__", _letter_counts()),
+        "receipts": by_proposal_and_unit(receipts, "letter__assignment__", _receipt_counts()),
+    }
+
+
 def _tally(scope, day):
     """Every table's counts (before `_finish`) by part: {part: {table: {row key: counts}}},
     "by_state" among the tables; one part, None, unless the scope counts by part.
 
-    Five queries: proposals; assignments by proposal (the session, category and kind
-    tables count proposals) and by unit; letters; receipts (both by session, category,
-    kind, unit and round at once); and one for the calendar of first contacts. Round 1
-    everywhere but in the round-2 table.
+    Five queries (`_queries`): proposals; assignments by proposal (the session, category
+    and kind tables count proposals) and by unit; letters; receipts (both by session,
+    category, kind, unit and round at once); and one for the calendar of first contacts.
+    Round 1 everywhere but in the round-2 table.
     """
     counted = {}
-    proposal_keys = ["session", "category", "kind"]
 
     def tables_of(row):
         part = row.get("part")
@@ -604,20 +681,15 @@ def _tally(scope, day):
 
     def add_by_proposal(row, prefix, counts):
         tables = tables_of(row)
-        for table, key in zip(("sessions", "categories", "kinds"), proposal_keys, strict=True):
+        for table, key in zip(("sessions", "categories", "kinds"), PROPOSAL_KEYS, strict=True):
             _add(tables[table].setdefault(row[prefix + key], {}), counts)
 
     def add_by_unit(row, unit, round_number, counts):
         table = "units" if round_number == 1 else "round2"
         _add(tables_of(row)[table].setdefault(unit, {}), counts)
 
-    intake = (
-        scope.apply(Proposal.objects.exclude(state__in=NOT_RECEIVED), "id", "")
-        .values(*scope.keys, *proposal_keys, "state")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for row in intake:
+    rows = _fetched(scope, day)
+    for row in rows["intake"]:
         state, n = row["state"], row["n"]
         counts = {"received": n}
         if state in ACCEPTED:
@@ -639,15 +711,7 @@ def _tally(scope, day):
         key = (row["session"], band)
         by_state[key] = by_state.get(key, 0) + n
 
-    assignments = scope.apply(_assignments(), "proposal", "", "proposal__")
-    prefix = "proposal__"
-    handling = (
-        assignments.filter(round=1, role__in=REPLYING)
-        .values(*scope.keys, *(prefix + k for k in proposal_keys))
-        .annotate(**_handling_counts(day, per_unit=False))
-        .order_by()
-    )
-    for row in handling:
+    for row in rows["handling"]:
         assigned = row["assigned"]
         counts = {
             "assigned": assigned,
@@ -656,61 +720,99 @@ def _tally(scope, day):
             "face": assigned - row["not_face"],
             "overdue": row["overdue"],
         }
-        add_by_proposal(row, prefix, counts)
+        add_by_proposal(row, "proposal__", counts)
 
     by_unit = ["unit", "round"]
-    # Looked up for co-handling units' rows only (a join would read every opinion).
-    opinion_sent = Case(
-        When(
-            Q(role=Role.CO),
-            then=Exists(CoOpinion.objects.filter(assignment=OuterRef("pk"), sent_at__isnull=False)),
-        ),
-        default=Value(False),
-        output_field=BooleanField(),
-    )
-    handling = (
-        assignments.annotate(contact_late=_contact_late(day), opinion_sent=opinion_sent)
-        .values(*scope.keys, *by_unit)
-        .annotate(
-            **_handling_counts(day, per_unit=True),
-            contact_overdue=Count("id", filter=Q(contact_late=True)),
-        )
-        .order_by()
-    )
-    for row in handling:
+    for row in rows["unit_handling"]:
         add_by_unit(row, row["unit"], row["round"], _without(row, ["part", *by_unit]))
 
-    def by_proposal_and_unit(queryset, to_assignment, counts):
+    for name, to_assignment in (("letters", "assignment__"), ("receipts", "letter__assignment__")):
         prefix = f"{to_assignment}proposal__"
-        keys = [*(prefix + k for k in proposal_keys), f"{to_assignment}unit", "round"]
-        rows = queryset.values(*scope.keys, *keys).annotate(**counts).order_by()
-        for row in rows:
+        keys = [*(prefix + k for k in PROPOSAL_KEYS), f"{to_assignment}unit", "round"]
+        for row in rows[name]:
             tally = _without(row, ["part", *keys])
             if row["round"] == 1:
                 add_by_proposal(row, prefix, tally)
             add_by_unit(row, row[f"{to_assignment}unit"], row["round"], tally)
-
-    letters = ReplyLetter.objects.filter(
-        sent_at__isnull=False, assignment__proposal__state__in=HANDLED
-    )
-    letters = scope.apply(
-        letters, "assignment__proposal", "", "assignment__", "assignment__proposal__"
-    )
-    by_proposal_and_unit(letters, "assignment__", _letter_counts())
-
-    receipts = Receipt.objects.filter(
-        letter__sent_at__isnull=False, letter__assignment__proposal__state__in=HANDLED
-    ).annotate(round=F("letter__round"))
-    receipts = scope.apply(
-        receipts,
-        "letter__assignment__proposal",
-        "",
-        "letter__",
-        "letter__assignment__",
-        "letter__assignment__proposal__",
-    )
-    by_proposal_and_unit(receipts, "letter__assignment__", _receipt_counts())
     return counted
+
+
+# A step counts again one part of its session: the same five queries each time, but for
+# another session, part and day. Building and compiling them (Django's expressions, some
+# thirty filtered counts) took longer than running them, so for a few parts of a session
+# they are compiled once per process, with stand-ins for the session, the parts and the
+# day, and run with the real values in the stand-ins' places. The number of parts is
+# rounded up to a power of two (the last one repeated), so that a few shapes serve every
+# step.
+_STAND_IN_SESSION = -917_000_001
+_STAND_IN_PARTS = -917_000_100
+_STAND_IN_DAY = datetime.date(1901, 2, 3)
+_STAND_IN_CUTOFF = datetime.date(1901, 3, 4)
+_compiled = {}
+
+
+class _StandInDay(Day):
+    def __init__(self):
+        super().__init__(_STAND_IN_DAY)
+        self.first_contact_cutoff = _STAND_IN_CUTOFF
+
+
+def _day_values(day, database):
+    """The values a day puts into the queries (`_handling_counts`, `_contact_late`), as the
+    database is given them."""
+    ops = database.ops
+    return [
+        ops.adapt_datefield_value(day.today),
+        ops.adapt_datetimefield_value(_contact_cutoff_time(day)),
+    ]
+
+
+def _compiled_queries(database, shape):
+    """{name: (SQL, params with stand-ins)} of the five queries for `shape` parts."""
+    key = (database.alias, shape)
+    compiled = _compiled.get(key)
+    if compiled is None:
+        parts = tuple(_STAND_IN_PARTS - i for i in range(shape))
+        queries = _queries(Scope(_STAND_IN_SESSION, by_part=True, parts=parts), _StandInDay())
+        compiled = _compiled[key] = {
+            name: queryset.query.get_compiler(connection=database).as_sql()
+            for name, queryset in queries.items()
+        }
+    return compiled
+
+
+def _fetched(scope, day):
+    """The rows of the five queries, as dicts: compiled once for a few parts (above)."""
+    if scope.session is None or not scope.parts:
+        return _queries(scope, day)
+    database = connections[router.db_for_read(Proposal)]
+    shape = 1 << (len(scope.parts) - 1).bit_length()
+    parts = (*scope.parts, *[scope.parts[-1]] * (shape - len(scope.parts)))
+    stand_ins = [
+        _STAND_IN_SESSION,
+        *(_STAND_IN_PARTS - i for i in range(shape)),
+        *_day_values(_StandInDay(), database),
+    ]
+    values = dict(zip(stand_ins, [scope.session, *parts, *_day_values(day, database)], strict=True))
+    rows = {}
+    with database.cursor() as cursor:
+        for name, (sql, params) in _compiled_queries(database, shape).items():
+            cursor.execute(sql, [_put(p, values) for p in params])
+            names = [column[0] for column in cursor.description]
+            rows[name] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return rows
+
+
+_ABSENT = object()
+
+
+def _put(param, values):
+    """A compiled query's parameter, or the real value in a stand-in's place (an int as the
+    type the stand-in was given: psycopg's Int4 for a part)."""
+    value = values.get(param, _ABSENT)
+    if value is _ABSENT:
+        return param
+    return type(param)(value) if isinstance(param, int) else value
 
 
 # PostgreSQL prices a join by how many rows it expects from each side. Every table of one
@@ -840,7 +942,8 @@ _UNREAD = object()
 
 
 def _kept_key(session_id, what):
-    return f"statistics:v2:{what}:{session_id}"
+    # With the number of parts: kept parts of another number are not these.
+    return f"statistics:v2:{STATISTICS_PARTS}:{what}:{session_id}"
 
 
 def _follows(earlier, later):
@@ -967,10 +1070,45 @@ def figures(session, today, use_cache=True, session_versions=None):
         session_versions = versions(session)
     if session is not None:
         return _finished(_session_counts(session.pk, session_versions[session.pk], day))
-    key = f"statistics:v2:all:{digest(session_versions)}"
-    kept = cache.get(key)
-    if kept is not None and (not kept["open"] or kept["stamp"] == day.stamp):
-        return _finished(kept["counts"])
+    return _finished(_all_counts(session_versions, day))
+
+
+ALL_KEY = "statistics:v3:all"
+
+
+def _all_counts(session_versions, day):
+    """All sessions' counts: the sum of the sessions', kept with each session's own counts
+    and version, so that after a step its session's old counts are taken out of the sum and
+    the new ones put in, rather than every session added up again."""
+    kept = cache.get(ALL_KEY)
+    if kept is None or kept["of"].keys() != session_versions.keys():
+        return _all_counted_again(session_versions, day)
+    of = kept["of"]
+    new_day = kept["stamp"] != day.stamp
+    stale = [
+        pk
+        for pk, version in session_versions.items()
+        if of[pk][0] != version or (new_day and of[pk][1])
+    ]
+    if len(stale) > ONE_PASS_SHARE * len(session_versions):
+        return _all_counted_again(session_versions, day)
+    counts = kept["counts"]
+    for pk in stale:
+        new = _session_counts(pk, session_versions[pk], day)
+        _added(counts, pickle.loads(of[pk][2]), -1)  # noqa: S301 — our own entry
+        _added(counts, new, 1)
+        of[pk] = _kept_session(session_versions[pk], new)
+    if stale or new_day:
+        _drop_empty(counts)
+        cache.set(ALL_KEY, {"stamp": day.stamp, "of": of, "counts": counts}, KEPT_SECONDS)
+    return counts
+
+
+def _kept_session(version, counts):
+    return (version, _is_open(counts), pickle.dumps(counts, pickle.HIGHEST_PROTOCOL))
+
+
+def _all_counted_again(session_versions, day):
     keys = {pk: _kept_key(pk, "counts") for pk in session_versions}
     kept = cache.get_many(keys.values())
     unkept = [pk for pk, key in keys.items() if key not in kept]
@@ -981,17 +1119,14 @@ def figures(session, today, use_cache=True, session_versions=None):
         counted = {
             pk: _keep(pk, session_versions[pk], day, by_session.get(pk, _empty())) for pk in unkept
         }
-    tallies = [
-        counted[pk] if pk in counted else _session_counts(pk, version, day, kept.get(keys[pk]))
+    tallies = {
+        pk: counted[pk] if pk in counted else _session_counts(pk, version, day, kept.get(keys[pk]))
         for pk, version in session_versions.items()
-    ]
-    counts = _summed(tallies)
-    cache.set(
-        key,
-        {"stamp": day.stamp, "open": any(map(_is_open, tallies)), "counts": counts},
-        KEPT_SECONDS,
-    )
-    return _finished(counts)
+    }
+    counts = _summed(tallies.values())
+    of = {pk: _kept_session(session_versions[pk], tally) for pk, tally in tallies.items()}
+    cache.set(ALL_KEY, {"stamp": day.stamp, "of": of, "counts": counts}, KEPT_SECONDS)
+    return counts
 
 
 # --- the page's tables -------------------------------------------------------------------------
@@ -1042,7 +1177,10 @@ def statistics(session, today, unit_ids=None, use_cache=True, session_versions=N
     kinds = dict(Proposal.Kind.choices)
     unit_ids_counted = set(counts["units"]) | set(counts["round2"])
     unit_names = {
-        u.pk: u.short_name or u.name for u in Unit.objects.filter(pk__in=unit_ids_counted)
+        pk: short_name or name
+        for pk, short_name, name in Unit.objects.filter(pk__in=unit_ids_counted)
+        .order_by()
+        .values_list("pk", "short_name", "name")
     }
 
     def proposal_table(key, title, dimension, order, names):

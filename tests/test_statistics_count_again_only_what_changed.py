@@ -107,6 +107,56 @@ def test_a_step_counts_again_only_its_part_of_its_session(two, django_assert_num
     assert same(counts, figures(None, today, use_cache=False))
 
 
+def test_all_sessions_take_out_and_put_in_only_the_session_a_step_changed(two):
+    today = timezone.localdate()
+    figures(None, today)
+    submitted(two, two.session, "关于路灯的建议")
+    figures(None, today)
+    submitted(two, two.session, "关于公园的建议")
+    with (
+        mock.patch.object(statistics, "_summed", wraps=statistics._summed) as summed,
+        mock.patch.object(
+            statistics, "_session_counts", wraps=statistics._session_counts
+        ) as sessions,
+    ):
+        counts = figures(None, today)
+    # Session 1's old counts out of the kept sum and its new ones in: session 2 is neither
+    # read nor added up again.
+    assert summed.call_count == 0
+    assert [call.args[0] for call in sessions.call_args_list] == [two.session.pk]
+    assert counts["sessions"][two.session.pk]["pending"] == 2
+    assert same(counts, figures(None, today, use_cache=False))
+
+
+def test_a_parts_five_queries_are_compiled_once_and_count_what_they_count_built(two, hand_letter):
+    """A few parts of a session are counted by the five queries compiled once per process,
+    with the session, the parts and the day put in: the same counts as the queries built for
+    them, on a day where 069 has its letter and receipt and 区教委's assignment is overdue."""
+    statistics._compiled.clear()
+    day = statistics.Day(two.a2.reply_due + 30 * DAY)
+    n = STATISTICS_PARTS
+    cases = [
+        (two.s2.pk, (two.a2.proposal_id % n,)),
+        (two.session.pk, (two.lead.proposal_id % n,)),
+        (two.session.pk, tuple((two.lead.proposal_id + i) % n for i in range(3))),
+    ]
+    counted = {}
+    for session, parts in cases:
+        scope = Scope(session, by_part=True, parts=parts)
+        with mock.patch.object(statistics, "_queries", wraps=statistics._queries) as built:
+            counted[session, parts] = statistics.tally(scope, day)
+        # Built for the stand-ins once per number of parts (1, then 4 for three parts).
+        assert built.call_count == (0 if (session, parts) == cases[1] else 1)
+        with mock.patch.object(statistics, "_fetched", statistics._queries):
+            assert counted[session, parts] == statistics.tally(scope, day)
+    s2 = counted[cases[0]][cases[0][1][0]]
+    assert s2["units"][two.other_unit.pk]["overdue"] == 1
+    assert s2["units"][two.other_unit.pk]["contact_overdue"] == 1
+    session = counted[cases[1]][cases[1][1][0]]
+    assert session["units"][two.kjj_unit.pk]["letters"] == 1
+    assert session["units"][two.kjj_unit.pk]["asked"] == 1
+
+
 def test_a_step_committed_after_a_later_one_is_counted_with_the_sessions_next_step(two):
     today = timezone.localdate()
     figures(two.session, today)
