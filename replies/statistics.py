@@ -574,6 +574,11 @@ def _contact_late(day):
     )
 
 
+def _contact_overdue():
+    """Count of assignments annotated `contact_late` (`_contact_late`)."""
+    return Count("id", filter=Q(contact_late=True))
+
+
 TABLES = ("sessions", "categories", "kinds", "units", "round2", "by_state")
 
 
@@ -625,7 +630,7 @@ def _queries(scope, day):
         .values(*scope.keys, "unit", "round")
         .annotate(
             **_handling_counts(day, per_unit=True),
-            contact_overdue=Count("id", filter=Q(contact_late=True)),
+            contact_overdue=_contact_overdue(),
         )
         .order_by()
     )
@@ -661,6 +666,82 @@ def _queries(scope, day):
     }
 
 
+# What is overdue moves with the day alone; everything else only with a step. On a new day
+# the kept counts keep all but these figures, which are counted again from the open work
+# alone (unreplied replying assignments: few beside a session's) and put in their place.
+DAY_FIGURES = ("overdue", "contact_overdue")
+
+
+def _day_tally(scope, day):
+    """The figures of `DAY_FIGURES` of a scope, as `_tally` gives them (by part): the same
+    count expressions, over the open work only (every overdue count needs it open)."""
+    open_work = scope.apply(_assignments(), "proposal", "", "proposal__").filter(
+        role__in=REPLYING, replied_at__isnull=True
+    )
+    by_proposal = [*scope.keys, *(f"proposal__{k}" for k in PROPOSAL_KEYS)]
+    counted = _Counted()
+    handling = (
+        open_work.filter(round=1)
+        .values(*by_proposal)
+        .annotate(overdue=_handling_counts(day, per_unit=False)["overdue"])
+        .order_by()
+    )
+    for row in handling:
+        counted.by_proposal(row, "proposal__", {"overdue": row["overdue"]})
+    by_unit = (
+        open_work.annotate(contact_late=_contact_late(day))
+        .values(*scope.keys, "unit", "round")
+        .annotate(
+            overdue=_handling_counts(day, per_unit=True)["overdue"],
+            contact_overdue=_contact_overdue(),
+        )
+        .order_by()
+    )
+    for row in by_unit:
+        counts = {"overdue": row["overdue"], "contact_overdue": row["contact_overdue"]}
+        counted.by_unit(row, row["unit"], row["round"], counts)
+    return counted.parts
+
+
+def _with_day(counts, day_counts):
+    """A copy of `counts` with the figures of `day_counts` in place of its own day figures."""
+    new = {
+        table: dict(rows)
+        if table == "by_state"
+        else {
+            key: {name: n for name, n in row.items() if name not in DAY_FIGURES}
+            for key, row in rows.items()
+        }
+        for table, rows in counts.items()
+    }
+    _added(new, day_counts, 1)
+    return new
+
+
+class _Counted:
+    """Counts being added up from the queries' rows: {part: {table: {row key: counts}}}."""
+
+    def __init__(self):
+        self.parts = {}
+
+    def tables_of(self, row):
+        part = row.get("part")
+        tables = self.parts.get(part)
+        if tables is None:
+            tables = self.parts[part] = _empty()
+        return tables
+
+    def by_proposal(self, row, prefix, counts):
+        """To the session's, category's and kind's rows of the proposal."""
+        tables = self.tables_of(row)
+        for table, key in zip(("sessions", "categories", "kinds"), PROPOSAL_KEYS, strict=True):
+            _add(tables[table].setdefault(row[prefix + key], {}), counts)
+
+    def by_unit(self, row, unit, round_number, counts):
+        table = "units" if round_number == 1 else "round2"
+        _add(self.tables_of(row)[table].setdefault(unit, {}), counts)
+
+
 def _tally(scope, day):
     """Every table's counts (before `_finish`) by part: {part: {table: {row key: counts}}},
     "by_state" among the tables; one part, None, unless the scope counts by part.
@@ -670,24 +751,12 @@ def _tally(scope, day):
     category, kind, unit and round at once); and one for the calendar of first contacts.
     Round 1 everywhere but in the round-2 table.
     """
-    counted = {}
-
-    def tables_of(row):
-        part = row.get("part")
-        tables = counted.get(part)
-        if tables is None:
-            tables = counted[part] = _empty()
-        return tables
-
-    def add_by_proposal(row, prefix, counts):
-        tables = tables_of(row)
-        for table, key in zip(("sessions", "categories", "kinds"), PROPOSAL_KEYS, strict=True):
-            _add(tables[table].setdefault(row[prefix + key], {}), counts)
-
-    def add_by_unit(row, unit, round_number, counts):
-        table = "units" if round_number == 1 else "round2"
-        _add(tables_of(row)[table].setdefault(unit, {}), counts)
-
+    counted = _Counted()
+    tables_of, add_by_proposal, add_by_unit = (
+        counted.tables_of,
+        counted.by_proposal,
+        counted.by_unit,
+    )
     rows = _fetched(scope, day)
     for row in rows["intake"]:
         state, n = row["state"], row["n"]
@@ -734,7 +803,7 @@ def _tally(scope, day):
             if row["round"] == 1:
                 add_by_proposal(row, prefix, tally)
             add_by_unit(row, row[f"{to_assignment}unit"], row["round"], tally)
-    return counted
+    return counted.parts
 
 
 # A step counts again one part of its session: the same five queries each time, but for
@@ -907,7 +976,8 @@ def _is_open(tally):
 #
 # What is overdue changes at midnight (and the first contacts overdue with the calendar): a
 # part (or session) with no unreplied replying assignment does not depend on the day, and
-# is kept across days; another is counted again on a new day.
+# is kept across days; another has its day figures (`DAY_FIGURES`) counted again on a new
+# day, from its open work alone, and keeps the rest.
 #
 # Kept for a week (an old session is counted about once a week).
 KEPT_SECONDS = 7 * 24 * 3600
@@ -960,17 +1030,14 @@ def _valid(kept, version, day):
     )
 
 
-def _stale_parts(session_id, parts, version, day, now):
+def _changed_parts(session_id, parts, version, now):
     """The parts to count again, and the recent events seen now ({id}, None: not known).
 
     Those of the proposals with events since the kept version, or with recent events the
-    kept count did not see; those with open work on another day (or all of them, nothing
-    usable being kept)."""
+    kept count did not see (all of them, nothing usable being kept)."""
     if parts is None or not _follows(parts["version"], version):
         return set(range(STATISTICS_PARTS)), None
-    stale = {
-        p for p, (stamp, is_open, _c) in parts["parts"].items() if is_open and stamp != day.stamp
-    }
+    stale = set()
     if parts["version"] == version:
         return stale, parts["seen"]
     kept_version, seen = parts["version"][0], parts["seen"]
@@ -1006,11 +1073,15 @@ def _session_counts(session_id, version, day, kept=_UNREAD):
     read_at = timezone.now()  # (the version was read just before)
     key = _kept_key(session_id, "parts")
     parts = cache.get(key)
-    if parts is None and (kept is None or kept["version"] == version):
-        # Nothing kept, or only the day moved on: counted as a whole, which is cheaper than
-        # part by part. Counted by part once steps come (from the first one on).
+    if parts is None and kept is not None and kept["version"] == version:
+        # Only the day moved on: what is overdue counted again.
+        day_counts = _summed(_day_tally(Scope(session_id), day).values())
+        return _keep(session_id, version, day, _with_day(kept["counts"], day_counts))
+    if parts is None and kept is None:
+        # Nothing kept: counted as a whole, which is cheaper than part by part. Counted by
+        # part once steps come (from the first one on).
         return _keep(session_id, version, day, _summed(tally(Scope(session_id), day).values()))
-    stale, seen = _stale_parts(session_id, parts, version, day, read_at)
+    stale, seen = _changed_parts(session_id, parts, version, read_at)
     if parts is not None and parts["version"] == version:
         read_at = parts["read_at"]  # nothing read since: what was seen then stands
     if len(stale) > STATISTICS_PARTS // 2:
@@ -1025,6 +1096,22 @@ def _session_counts(session_id, version, day, kept=_UNREAD):
     else:
         fresh = tally(Scope(session_id, by_part=True, parts=tuple(stale)), day) if stale else {}
         kept_parts, counts = parts["parts"], parts["counts"]
+        # Parts with open work kept on another day: their day figures counted again.
+        on_another_day = {
+            p
+            for p, (stamp, is_open, _c) in kept_parts.items()
+            if is_open and stamp != day.stamp and p not in stale
+        }
+        if on_another_day:
+            few = len(on_another_day) <= STATISTICS_PARTS // 2
+            scope = Scope(session_id, by_part=True, parts=tuple(on_another_day) if few else None)
+            day_counts = _day_tally(scope, day)
+        for p in on_another_day:
+            old = pickle.loads(kept_parts[p][2])  # noqa: S301 — our own entry
+            new = _with_day(old, day_counts.get(p, _empty()))
+            _added(counts, old, -1)
+            _added(counts, new, 1)
+            kept_parts[p] = (day.stamp, True, pickle.dumps(new, pickle.HIGHEST_PROTOCOL))
         for p in stale:
             _added(counts, pickle.loads(kept_parts[p][2]), -1)  # noqa: S301 — our own entry
     for p in stale:

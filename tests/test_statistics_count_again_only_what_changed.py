@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db.models import F
 from django.utils import timezone
 
-from proposals import services
+from proposals import deadlines, services
 from proposals.models import (
     STATISTICS_PARTS,
     Assignment,
@@ -192,15 +192,44 @@ def test_the_figures_of_a_session_without_open_work_are_kept_across_days(
 
 
 @pytest.mark.parametrize("steps", [0, 2], ids=["counted whole", "kept in parts"])
-def test_a_session_with_open_work_is_counted_again_on_another_day(world, steps):
+def test_a_session_with_open_work_has_what_is_overdue_counted_again_on_another_day(world, steps):
     due = world.lead.reply_due  # 069's reply, in 90 days
     for n in range(steps):
         submitted(world, world.session, f"关于路灯的建议{n}")
         figures(world.session, due)
     on_the_day = figures(world.session, due)["sessions"][world.session.pk]
-    after = figures(world.session, due + DAY)
-    assert (on_the_day["overdue"], after["sessions"][world.session.pk]["overdue"]) == (0, 1)
+    # Only the day's figures are counted again, from the open work: nothing else changed.
+    with (
+        mock.patch.object(statistics, "tally", wraps=statistics.tally) as counted,
+        mock.patch.object(statistics, "_day_tally", wraps=statistics._day_tally) as day_counted,
+    ):
+        after = figures(world.session, due + DAY)
+    assert counted.call_count == 0 and day_counted.call_count == 1
+    session = after["sessions"][world.session.pk]
+    assert (on_the_day["overdue"], session["overdue"]) == (0, 1)
+    assert session["assigned"] == on_the_day["assigned"] == 1
+    assert after["units"][world.kjj_unit.pk]["overdue"] == 1
     assert same(after, figures(world.session, due + DAY, use_cache=False))
+    # A step on that day in the same part still counts the part again, whole.
+    submitted(world, world.session, "关于菜市场的建议")
+    assert same(
+        figures(world.session, due + DAY), figures(world.session, due + DAY, use_cache=False)
+    )
+
+
+def test_a_first_contact_late_on_a_new_day_is_counted_with_the_days_figures(two):
+    """区教委 took its assignment today and has not contacted the proposer: late once the
+    first-contact deadline has passed, on a day the session's parts were kept before."""
+    today = timezone.localdate()
+    figures(two.s2, today)
+    submitted(two, two.s2, "关于公园的建议")
+    figures(two.s2, today)  # kept in parts
+    later = deadlines.first_contact_due(today).due + DAY
+    with mock.patch.object(statistics, "tally", wraps=statistics.tally) as counted:
+        counts = figures(two.s2, later)
+    assert counted.call_count == 0
+    assert counts["units"][two.other_unit.pk]["contact_overdue"] == 1
+    assert same(counts, figures(two.s2, later, use_cache=False))
 
 
 def test_lost_cache_entries_are_counted_again(two):
