@@ -8,15 +8,19 @@ as committee staff through the whole Django stack:
 - after a step: one workflow step in the session just before each request (a unit records
   a phone contact with the proposer), as in a busy committee, where every step changes the
   figures of its session;
+- a new day: the first request of each day (the page asked for a day later each time), when
+  what is overdue is counted again for the sessions with open work;
 - computed: the cache emptied before each request, so that every count is made anew.
 
 The steps are real: each run records contact records in the database it measures (and
 audit events), so run it on a copy (`generate_data`'s database, a bench copy).
 """
 
+import datetime
 import itertools
 import statistics as stats
 import time
+from unittest import mock
 
 from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
@@ -27,10 +31,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, User
-from proposals import services
+from proposals import deadlines, services
 from proposals.models import Assignment, Proposal, Session
 
-MODES = ("warm", "after a step", "computed")
+MODES = ("warm", "after a step", "a new day", "computed")
 
 
 class QueryCount:
@@ -123,14 +127,21 @@ class Command(BaseCommand):
         client.get(url, {"session": session})  # warms the connection, the plan cache, the cache
         times = []
         queries = 0
-        for _ in range(runs):
+        for run in range(runs):
             if mode == "computed":
                 cache.clear()
             elif mode == "after a step":
                 self.step()
+            # The day the page counts for: a day later each run for "a new day".
+            today = deadlines.local_today() + datetime.timedelta(
+                days=run + 1 if mode == "a new day" else 0
+            )
             # Counted by a wrapper, not the debug cursor, which formats every query's SQL.
             counted = QueryCount()
-            with connection.execute_wrapper(counted):
+            with (
+                mock.patch.object(deadlines, "local_today", return_value=today),
+                connection.execute_wrapper(counted),
+            ):
                 started = time.perf_counter()
                 response = client.get(url, {"session": session})
                 times.append((time.perf_counter() - started) * 1000)
