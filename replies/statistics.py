@@ -598,6 +598,15 @@ def _without(row, keys):
 PROPOSAL_KEYS = ("session", "category", "kind")
 
 
+def _assignments_in(scope):
+    return scope.apply(_assignments(), "proposal", "", "proposal__")
+
+
+def _by_proposal(scope):
+    """An assignment's keys of the session, category and kind tables (and its part)."""
+    return [*scope.keys, *(f"proposal__{k}" for k in PROPOSAL_KEYS)]
+
+
 def _queries(scope, day):
     """The five queries of a scope, by name (see `_tally`): what each reads and groups by."""
     keys = [*scope.keys, *PROPOSAL_KEYS]
@@ -608,11 +617,10 @@ def _queries(scope, day):
         .order_by()
     )
 
-    assignments = scope.apply(_assignments(), "proposal", "", "proposal__")
-    by_proposal = [*scope.keys, *(f"proposal__{k}" for k in PROPOSAL_KEYS)]
+    assignments = _assignments_in(scope)
     handling = (
         assignments.filter(round=1, role__in=REPLYING)
-        .values(*by_proposal)
+        .values(*_by_proposal(scope))
         .annotate(**_handling_counts(day, per_unit=False))
         .order_by()
     )
@@ -675,14 +683,11 @@ DAY_FIGURES = ("overdue", "contact_overdue")
 def _day_tally(scope, day):
     """The figures of `DAY_FIGURES` of a scope, as `_tally` gives them (by part): the same
     count expressions, over the open work only (every overdue count needs it open)."""
-    open_work = scope.apply(_assignments(), "proposal", "", "proposal__").filter(
-        role__in=REPLYING, replied_at__isnull=True
-    )
-    by_proposal = [*scope.keys, *(f"proposal__{k}" for k in PROPOSAL_KEYS)]
+    open_work = _assignments_in(scope).filter(role__in=REPLYING, replied_at__isnull=True)
     counted = _Counted()
     handling = (
         open_work.filter(round=1)
-        .values(*by_proposal)
+        .values(*_by_proposal(scope))
         .annotate(overdue=_handling_counts(day, per_unit=False)["overdue"])
         .order_by()
     )
@@ -752,11 +757,6 @@ def _tally(scope, day):
     Round 1 everywhere but in the round-2 table.
     """
     counted = _Counted()
-    tables_of, add_by_proposal, add_by_unit = (
-        counted.tables_of,
-        counted.by_proposal,
-        counted.by_unit,
-    )
     rows = _fetched(scope, day)
     for row in rows["intake"]:
         state, n = row["state"], row["n"]
@@ -774,9 +774,9 @@ def _tally(scope, day):
                     State.WITHDRAWN: "withdrawn",
                 }[state]
             ] = n
-        add_by_proposal(row, "", counts)
+        counted.by_proposal(row, "", counts)
         band = next(b for b, _label, states in STATE_BANDS if state in states)
-        by_state = tables_of(row)["by_state"]
+        by_state = counted.tables_of(row)["by_state"]
         key = (row["session"], band)
         by_state[key] = by_state.get(key, 0) + n
 
@@ -789,11 +789,11 @@ def _tally(scope, day):
             "face": assigned - row["not_face"],
             "overdue": row["overdue"],
         }
-        add_by_proposal(row, "proposal__", counts)
+        counted.by_proposal(row, "proposal__", counts)
 
     by_unit = ["unit", "round"]
     for row in rows["unit_handling"]:
-        add_by_unit(row, row["unit"], row["round"], _without(row, ["part", *by_unit]))
+        counted.by_unit(row, row["unit"], row["round"], _without(row, ["part", *by_unit]))
 
     for name, to_assignment in (("letters", "assignment__"), ("receipts", "letter__assignment__")):
         prefix = f"{to_assignment}proposal__"
@@ -801,8 +801,8 @@ def _tally(scope, day):
         for row in rows[name]:
             tally = _without(row, ["part", *keys])
             if row["round"] == 1:
-                add_by_proposal(row, prefix, tally)
-            add_by_unit(row, row[f"{to_assignment}unit"], row["round"], tally)
+                counted.by_proposal(row, prefix, tally)
+            counted.by_unit(row, row[f"{to_assignment}unit"], row["round"], tally)
     return counted.parts
 
 
@@ -821,6 +821,8 @@ _compiled = {}
 
 
 class _StandInDay(Day):
+    """A day whose values stand in for any day's in the compiled queries."""
+
     def __init__(self):
         super().__init__(_STAND_IN_DAY)
         self.first_contact_cutoff = _STAND_IN_CUTOFF
