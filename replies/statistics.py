@@ -808,11 +808,12 @@ def _tally(scope, day):
 
 # A step counts again one part of its session: the same five queries each time, but for
 # another session, part and day. Building and compiling them (Django's expressions, some
-# thirty filtered counts) took longer than running them, so for a few parts of a session
-# they are compiled once per process, with stand-ins for the session, the parts and the
-# day, and run with the real values in the stand-ins' places. The number of parts is
-# rounded up to a power of two (the last one repeated), so that a few shapes serve every
-# step.
+# thirty filtered counts) took longer than running them, so the queries of a session (whole,
+# by part, or some parts of it) are compiled once per process, with stand-ins for the
+# session, the parts and the day, and run with the real values in the stand-ins' places;
+# their rows skip Django's conversions too (counts and keys come as they are). The number
+# of parts is rounded up to a power of two (the last one repeated), so that a few shapes
+# serve every step.
 _STAND_IN_SESSION = -917_000_001
 _STAND_IN_PARTS = -917_000_100
 _STAND_IN_DAY = datetime.date(1901, 2, 3)
@@ -838,27 +839,29 @@ def _day_values(day, database):
     ]
 
 
-def _compiled_queries(database, shape):
-    """{name: (SQL, params with stand-ins)} of the five queries for `shape` parts."""
-    key = (database.alias, shape)
+def _compiled_queries(database, by_part, shape):
+    """{name: (SQL, params with stand-ins)} of the five queries of a session, by part or
+    not, for `shape` parts (0: every part)."""
+    key = (database.alias, by_part, shape)
     compiled = _compiled.get(key)
     if compiled is None:
-        parts = tuple(_STAND_IN_PARTS - i for i in range(shape))
-        queries = _queries(Scope(_STAND_IN_SESSION, by_part=True, parts=parts), _StandInDay())
+        parts = tuple(_STAND_IN_PARTS - i for i in range(shape)) or None
+        scope = Scope(_STAND_IN_SESSION, by_part=by_part, parts=parts)
         compiled = _compiled[key] = {
             name: queryset.query.get_compiler(connection=database).as_sql()
-            for name, queryset in queries.items()
+            for name, queryset in _queries(scope, _StandInDay()).items()
         }
     return compiled
 
 
 def _fetched(scope, day):
-    """The rows of the five queries, as dicts: compiled once for a few parts (above)."""
-    if scope.session is None or not scope.parts:
+    """The rows of the five queries, as dicts: compiled once for a session (above)."""
+    if scope.session is None:
         return _queries(scope, day)
     database = connections[router.db_for_read(Proposal)]
-    shape = 1 << (len(scope.parts) - 1).bit_length()
-    parts = (*scope.parts, *[scope.parts[-1]] * (shape - len(scope.parts)))
+    chosen = scope.parts or ()
+    shape = 1 << (len(chosen) - 1).bit_length() if chosen else 0
+    parts = (*chosen, *chosen[-1:] * (shape - len(chosen)))
     stand_ins = [
         _STAND_IN_SESSION,
         *(_STAND_IN_PARTS - i for i in range(shape)),
@@ -867,7 +870,7 @@ def _fetched(scope, day):
     values = dict(zip(stand_ins, [scope.session, *parts, *_day_values(day, database)], strict=True))
     rows = {}
     with database.cursor() as cursor:
-        for name, (sql, params) in _compiled_queries(database, shape).items():
+        for name, (sql, params) in _compiled_queries(database, scope.by_part, shape).items():
             cursor.execute(sql, [_put(p, values) for p in params])
             names = [column[0] for column in cursor.description]
             rows[name] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

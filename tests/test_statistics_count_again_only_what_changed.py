@@ -129,7 +129,7 @@ def test_all_sessions_take_out_and_put_in_only_the_session_a_step_changed(two):
 
 
 def test_a_parts_five_queries_are_compiled_once_and_count_what_they_count_built(two, hand_letter):
-    """A few parts of a session are counted by the five queries compiled once per process,
+    """A session's five queries (a few parts of it, or all) are compiled once per process,
     with the session, the parts and the day put in: the same counts as the queries built for
     them, on a day where 069 has its letter and receipt and 区教委's assignment is overdue."""
     statistics._compiled.clear()
@@ -149,6 +149,11 @@ def test_a_parts_five_queries_are_compiled_once_and_count_what_they_count_built(
         assert built.call_count == (0 if (session, parts) == cases[1] else 1)
         with mock.patch.object(statistics, "_fetched", statistics._queries):
             assert counted[session, parts] == statistics.tally(scope, day)
+    # A whole session, at once and part by part, by the same compiled queries.
+    for scope in (Scope(two.session.pk), Scope(two.s2.pk, by_part=True)):
+        compiled = statistics.tally(scope, day)
+        with mock.patch.object(statistics, "_fetched", statistics._queries):
+            assert compiled == statistics.tally(scope, day)
     s2 = counted[cases[0]][cases[0][1][0]]
     assert s2["units"][two.other_unit.pk]["overdue"] == 1
     assert s2["units"][two.other_unit.pk]["contact_overdue"] == 1
