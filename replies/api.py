@@ -160,10 +160,10 @@ def over_limit(request):
 def conditional(request, etag, build):
     """304 when the client has this version, else `build()` with the ETag."""
     etag = f'"{etag}"'
-    not_modified = get_conditional_response(request, etag=etag)
-    if not_modified is not None:
-        return not_modified
-    response = build()
+    response = get_conditional_response(request, etag=etag)
+    if response is None:
+        response = build()
+    # On the 304 too (RFC 9110 15.4.5: the ETag and Cache-Control the 200 would carry).
     response["ETag"] = etag
     # Revalidated each time (a 304 is cheap): an unpublished reply leaves at once.
     response["Cache-Control"] = "public, no-cache"
@@ -421,7 +421,14 @@ def reply_csv(request, params: Query[Filters]):
 
 class ApiCorsMiddleware:
     """Anyone's scripts may read the API: `Access-Control-Allow-Origin: *` on its GET, HEAD
-    and OPTIONS answers (no cookies are sent or needed). A preflight OPTIONS is answered here."""
+    and OPTIONS answers (no cookies are sent or needed). A preflight OPTIONS is answered here.
+
+    A HEAD is answered here too, as the GET: django-ninja routes only the methods an endpoint
+    is declared with (405 for HEAD), and declaring HEAD on each endpoint would also list it
+    in the OpenAPI description as a second operation with the same id. So the request goes
+    through as a GET (its ETag, 304 and rate limit included) and only the body is dropped:
+    the status and headers, Content-Length too, are the GET's. A HEAD counts against the
+    rate limit like a GET, since it does the same work (the search, the count, the page)."""
 
     METHODS = "GET, HEAD, OPTIONS"
 
@@ -430,17 +437,43 @@ class ApiCorsMiddleware:
 
     def __call__(self, request):
         if not request.path.startswith("/api/") or request.method not in ("GET", "HEAD", "OPTIONS"):
-            return self.get_response(request)
+            response = self.get_response(request)
+            if request.path.startswith("/api/") and response.status_code == 405:
+                self.allow_head(response)
+            return response
         if request.method == "OPTIONS":
             response = HttpResponse(status=204)
             response["Access-Control-Allow-Methods"] = self.METHODS
             response["Access-Control-Allow-Headers"] = "If-None-Match, Accept"
             response["Access-Control-Max-Age"] = "86400"
+        elif request.method == "HEAD":
+            response = self.head(request)
         else:
             response = self.get_response(request)
         response["Access-Control-Allow-Origin"] = "*"
         response["Access-Control-Expose-Headers"] = "ETag, Retry-After"
         return response
+
+    def head(self, request):
+        """The GET's answer without its body."""
+        request.method = "GET"
+        try:
+            response = self.get_response(request)
+        finally:
+            request.method = "HEAD"
+        if response.streaming:
+            # Never iterated: a CSV's rows are not read for a HEAD.
+            response.streaming_content = []
+        else:
+            response.content = b""
+        return response
+
+    @staticmethod
+    def allow_head(response):
+        """A 405's Allow names HEAD wherever it names GET: both are answered."""
+        allowed = [m.strip() for m in response.get("Allow", "").split(",") if m.strip()]
+        if "GET" in allowed and "HEAD" not in allowed:
+            response["Allow"] = ", ".join([*allowed, "HEAD"])
 
 
 @require_safe

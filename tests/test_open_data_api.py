@@ -203,9 +203,84 @@ def test_cors_is_open_for_get(client, published):
     assert "Access-Control-Allow-Origin" not in client.get("/")
 
 
+# The headers a HEAD must answer exactly as the GET does (Content-Length is the GET's too).
+SAME_HEADERS = (
+    "ETag",
+    "Content-Type",
+    "Content-Length",
+    "Content-Disposition",
+    "Cache-Control",
+    "Access-Control-Allow-Origin",
+    "Retry-After",
+)
+
+
+def same_headers(response):
+    return {name: response.get(name) for name in SAME_HEADERS}
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/replies/?q=高新区", "REPLY", "/api/v1/replies.csv", "/api/v1/replies/?page=999"],
+)
+def test_head_answers_as_get_without_a_body(client, published, path):
+    path = path.replace("REPLY", f"/api/v1/replies/{published.pk}/")
+    get = client.get(path)
+    head = client.head(path)
+    assert head.status_code == get.status_code
+    assert same_headers(head) == same_headers(get)
+    body = b"".join(head.streaming_content) if head.streaming else head.content
+    assert body == b""
+    if get.status_code == 200:
+        assert get["ETag"]
+        # A conditional HEAD is 304 like a conditional GET.
+        again = client.get(path, HTTP_IF_NONE_MATCH=get["ETag"])
+        head_again = client.head(path, HTTP_IF_NONE_MATCH=get["ETag"])
+        assert again.status_code == head_again.status_code == 304
+        assert again["ETag"] == get["ETag"]
+        assert same_headers(head_again) == same_headers(again)
+
+
+def test_head_of_a_missing_reply_is_404(client, demo):
+    assert client.head("/api/v1/replies/999999/").status_code == 404
+    assert client.head("/api/v1/openapi.json").status_code == 200
+
+
+def test_the_middleware_drops_the_body_of_a_head_itself(rf):
+    # The test client (and gunicorn) drop a HEAD's body anyway; the middleware must not
+    # rely on them: the CSV's rows are never read for a HEAD.
+    from django.http import HttpResponse, StreamingHttpResponse
+
+    from replies.api import ApiCorsMiddleware
+
+    seen = []
+
+    def rows():
+        seen.append("rows read")
+        yield b"a,b\n"
+
+    def view(request):
+        seen.append(request.method)
+        if request.path.endswith(".csv"):
+            return StreamingHttpResponse(rows())
+        return HttpResponse(b'{"count": 1}', headers={"Content-Length": "12"})
+
+    middleware = ApiCorsMiddleware(view)
+    request = rf.head("/api/v1/replies/")
+    response = middleware(request)
+    assert response.content == b"" and response["Content-Length"] == "12"
+    assert request.method == "HEAD"
+    response = middleware(rf.head("/api/v1/replies.csv"))
+    assert b"".join(response.streaming_content) == b""
+    assert seen == ["GET", "GET"]
+
+
 def test_the_api_is_read_only(client, published):
     assert client.post("/api/v1/replies/").status_code == 405
     assert client.delete(f"/api/v1/replies/{published.pk}/").status_code == 405
+    # What is allowed is what the API answers: GET and HEAD (and OPTIONS for CORS).
+    allowed = client.post("/api/v1/replies/")["Allow"]
+    assert {m.strip() for m in allowed.split(",")} == {"GET", "HEAD"}
 
 
 def test_too_many_requests_are_429(client, published, settings):
@@ -215,6 +290,12 @@ def test_too_many_requests_are_429(client, published, settings):
     response = api(client)
     assert response.status_code == 429
     assert response.json()["detail"] and response["Retry-After"]
+    # A HEAD does the GET's work, so it is counted like one and limited like one.
+    assert client.head("/api/v1/replies/").status_code == 429
+    head = client.head("/api/v1/replies/", REMOTE_ADDR="10.0.0.8")
+    assert head.status_code == 200
+    answers = [client.get("/api/v1/replies/", REMOTE_ADDR="10.0.0.8") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
     # Another client is not held back.
     assert client.get("/api/v1/replies/", REMOTE_ADDR="10.0.0.9").status_code == 200
 

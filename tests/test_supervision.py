@@ -1,6 +1,7 @@
 """Stage 10 in the staff UI: key proposals, 督办 notes and their answers, the supervision page."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -175,6 +176,40 @@ def test_the_page_lists_overdue_and_due_soon_work_by_unit_and_the_key_proposals(
     assert {a.pk for a in units} == {world.lead.pk, world.co.pk}
 
 
+def row_cells(html, assignment):
+    """The cells of the assignment's first row on the page, white space folded."""
+    row = re.search(rf'<tr data-assignment="{assignment.pk}"[^>]*>(.*?)</tr>', html, re.S)
+    return [" ".join(cell.split()) for cell in re.findall(r"<td.*?</td>", row.group(1), re.S)]
+
+
+def test_a_row_shows_the_inbox_cells_and_the_supervise_button(client, world):
+    # The page and the unit inbox render a row's first cells from the same partials: none
+    # may go missing from either, and the inbox's 督办 badge (a link to its list of notes)
+    # stays off this page.
+    late = assigned(world, 201, later(-3))
+    services.mark_key(late.proposal, world.tiwei, True, "王某")
+    services.supervise(late, world.tiwei, "请抓紧")
+    client.force_login(world.tiwei)
+    cells = row_cells(client.get(reverse("proposals:supervision")).content.decode(), late)
+    number, title, role, deadline, action = cells
+    assert ">第201号<" in number
+    assert late.proposal.get_absolute_url() in title and 'class="state key"' in title
+    assert "supervised" not in title
+    assert f'datetime="{later(-3).isoformat()}" class="overdue"' in deadline
+    assert 'class="state late"' in deadline
+    assert reverse("proposals:supervise", args=[late.proposal_id]) in action
+    client.force_login(world.kjj)
+    inbox = row_cells(client.get(reverse("proposals:inbox")).content.decode(), late)
+    badge = re.search(r' <a class="state supervised" href="#supervision">.*?</a>', inbox[1])
+    assert badge
+    assert [inbox[0], inbox[1].replace(badge.group(0), ""), inbox[2], inbox[4]] == [
+        number,
+        title,
+        role,
+        deadline,
+    ]
+
+
 def test_the_page_is_the_committees(client, world):
     client.force_login(world.kjj)
     assert client.get(reverse("proposals:supervision")).status_code == 403
@@ -246,8 +281,11 @@ def test_overdue_first_contacts_are_on_the_supervision_page(client, world):
     assert response.context["first_contact_count"] >= 1
     html = response.content.decode()
     due = deadlines.first_contact_due(late.assigned_at).due
-    assert f'data-assignment="{late.pk}"' in html
-    assert due.isoformat() in html and due < today
+    number, title, when, first_contact, action = row_cells(html, late)
+    assert ">第401号<" in number and late.proposal.get_absolute_url() in title
+    assert timezone.localdate(late.assigned_at).isoformat() in when
+    assert f'datetime="{due.isoformat()}"' in first_contact and due < today
+    assert reverse("proposals:supervise", args=[late.proposal_id]) in action
 
 
 def test_the_unit_sees_its_first_contact_deadline_on_the_proposal_page(client, world):
