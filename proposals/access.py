@@ -242,14 +242,16 @@ def timeline(user, proposal, events, internal, visible_opinion_ids):
         if not internal and event.verb not in PROPOSER_COMMENT_VERBS:
             comment = ""
         label_state = rule.state_label if rule is not None else _proposal_state_label
+        # The labels are lazy translations, which the page would translate again each time
+        # it tests or prints one (`default`, `!=`, the output): translated once here.
         rows.append(
             {
                 "at": event.created_at,
                 "actor": event.actor_name or event.actor,
                 "verb": event.verb,
-                "label": hooks.EVENT_LABELS.get(event.verb, event.verb),
-                "from_state": label_state(event.from_state) if event.from_state else "",
-                "to_state": label_state(event.to_state) if event.to_state else "",
+                "label": str(hooks.EVENT_LABELS.get(event.verb, event.verb)),
+                "from_state": str(label_state(event.from_state)) if event.from_state else "",
+                "to_state": str(label_state(event.to_state)) if event.to_state else "",
                 "comment": comment,
             }
         )

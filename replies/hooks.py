@@ -50,15 +50,28 @@ DRAFTING_VERBS = frozenset(
 RECEIPT_VERBS = frozenset({"receipt_submitted", "receipt_reminded", "receipt_corrected"})
 
 
+def proposal_letters(user, proposal):
+    """The proposal's letters the user may read, with their units, by round.
+
+    The proposal page's letters section and its timeline's rules both need them: they are
+    read once and kept on the proposal object (per user), not queried for each."""
+    kept = proposal.__dict__.setdefault("_visible_letters", {})
+    if user.pk not in kept:
+        kept[user.pk] = list(
+            access.visible_letters(user)
+            .filter(assignment__proposal=proposal)
+            .select_related("assignment__unit")
+            .order_by("round", "id")
+        )
+    return list(kept[user.pk])
+
+
 @hooks.register("timeline_rules")
 def timeline_rules(user, proposal, internal):
     """Letter drafting events for those who read the letter's working papers; another
     proposer's ratings and opinion for the committee and the units only."""
-    letters = access.visible_letters(user).filter(assignment__proposal=proposal)
     insiders = {
-        letter.pk
-        for letter in letters.select_related("assignment__unit")
-        if access.is_internal(user, letter)
+        letter.pk for letter in proposal_letters(user, proposal) if access.is_internal(user, letter)
     }
     rules = {
         "replyletter": hooks.TimelineRule(
@@ -85,13 +98,7 @@ def signoff_panel(user):
 @hooks.register("proposal_page")
 def letters_section(request, proposal, viewer):
     """The reply letters the viewer may open, their receipts, and "Draft the reply"."""
-    user = viewer.user
-    letters = list(
-        access.visible_letters(user)
-        .filter(assignment__proposal=proposal)
-        .select_related("assignment__unit")
-        .order_by("round", "id")
-    )
+    letters = proposal_letters(viewer.user, proposal)
     lettered = {(letter.assignment_id, letter.round) for letter in letters}
     drafting = [
         a

@@ -405,9 +405,9 @@ def add_work(world, n):
 # Session, user, memberships, proposer profile, proposal, signers, assignments, calendar
 # corrections, opinions, contacts, merged proposals, events, unread notifications; units
 # also ask which of theirs leads, and a proposer sees no opinion so asks for none; the reply
-# letters the viewer may open (for the letters section and, again, for the timeline's rules).
+# letters the viewer may open (once: the letters section and the timeline's rules share them).
 # + extension requests and 督办 notes for the committee and the units
-DETAIL_QUERIES = {"tiwei": 17, "kjj": 18, "jxw": 18, "zhanghua": 14}
+DETAIL_QUERIES = {"tiwei": 16, "kjj": 17, "jxw": 17, "zhanghua": 13}
 
 
 @pytest.mark.parametrize("user", DETAIL_QUERIES)
@@ -425,6 +425,67 @@ def test_the_page_makes_as_many_queries_for_4_units_as_for_1(
         response = client.get(target)
     assert len(response.context["assignments"]) == 6
     assert len(response.context["timeline"]) == 12
+
+
+# --- merged proposals ----------------------------------------------------------------------------
+
+
+def merge_into(world, target, number):
+    """A proposal of 李四's, merged into `target`."""
+    merged = Proposal.objects.create(
+        session=world.session,
+        number=number,
+        title=f"并入的提案{number}",
+        reasons="理由",
+        suggestions="建议",
+        category=world.category,
+        state=State.MERGED,
+        merged_into=target,
+    )
+    ProposalProposer.objects.create(proposal=merged, proposer=world.lisi_proposer, position=0)
+    return merged
+
+
+def links_to(response, proposal):
+    return f'href="{proposal.get_absolute_url()}"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "user, links", [("tiwei", True), ("lisi", True), ("kjj", False), ("zhanghua", False)]
+)
+def test_a_merged_in_proposal_is_linked_only_for_who_may_open_it(client, world, user, links):
+    merged = merge_into(world, world.proposal, 70)
+    # 李四 co-signed 069 too, so reads its page; 069's unit and 张华 may not open 李四's proposal.
+    ProposalProposer.objects.create(
+        proposal=world.proposal,
+        proposer=world.lisi_proposer,
+        position=1,
+        status=ProposalProposer.Status.CONFIRMED,
+    )
+    response = detail(client, getattr(world, user), world.proposal)
+    assert response.status_code == 200
+    assert shows(response, merged)
+    assert links_to(response, merged) is links
+
+
+@pytest.mark.parametrize("user, links", [("tiwei", True), ("lisi", False)])
+def test_the_proposal_merged_into_is_linked_only_for_who_may_open_it(client, world, user, links):
+    merged = merge_into(world, world.proposal, 70)
+    response = detail(client, getattr(world, user), merged)
+    assert response.status_code == 200
+    assert shows(response, world.proposal)
+    assert links_to(response, world.proposal) is links
+
+
+def test_merged_in_proposals_cost_no_query_of_their_own(client, world, django_assert_num_queries):
+    client.force_login(world.tiwei)
+    target = reverse("proposals:detail", args=[world.proposal.pk])
+    deadlines.current_rules()  # The deadline rules: read once, then from the cache.
+    for number in (70, 71, 72):
+        merge_into(world, world.proposal, number)
+    with django_assert_num_queries(DETAIL_QUERIES["tiwei"]):
+        response = client.get(target)
+    assert len(response.context["merged_in"]) == 3
 
 
 # --- the workspace -------------------------------------------------------------------------------

@@ -130,17 +130,43 @@ def by_urgency(queryset, today):
     ).order_by("urgency", F("deadline").asc(nulls_last=True), "proposal__number", "id")
 
 
-def inbox_sections(units, today):
-    """The four inbox querysets of a user's units: new, in handling, waiting, overdue."""
-    base = by_urgency(open_assignments(units), today)
+def waiting_for_co_opinions():
+    """A lead assignment whose co-units of the same round have not all sent their opinion."""
     outstanding_co = Assignment.objects.filter(
         proposal=OuterRef("proposal"), round=OuterRef("round"), role=Role.CO, is_active=True
     ).filter(~Exists(sent_opinion()))
+    return Q(role=Role.LEAD) & Exists(outstanding_co)
+
+
+def inbox_sections(units, today):
+    """The four inbox querysets of a user's units: new, in handling, waiting, overdue."""
+    base = by_urgency(open_assignments(units), today)
     return {
         "new": base.filter(acknowledged_at__isnull=True),
         "handling": base.filter(acknowledged_at__isnull=False),
-        "waiting": base.filter(role=Role.LEAD).filter(Exists(outstanding_co)),
+        "waiting": base.filter(waiting_for_co_opinions()),
         "overdue": base.filter(late_or_due(today, today - datetime.timedelta(days=1))),
+    }
+
+
+def inbox_rows(units, today):
+    """The four inbox sections of a user's units as lists, from one query.
+
+    The same rows, order and conditions as `inbox_sections`, but its four querysets cost
+    four compilations and round trips for what is one set of open assignments: here each
+    row says which sections it belongs to, and a row in two sections is the same object in
+    both (the attributes the view adds do not depend on the section)."""
+    rows = list(
+        by_urgency(open_assignments(units), today).annotate(
+            waiting=ExpressionWrapper(waiting_for_co_opinions(), output_field=BooleanField())
+        )
+    )
+    return {
+        "new": [a for a in rows if a.acknowledged_at is None],
+        "handling": [a for a in rows if a.acknowledged_at is not None],
+        "waiting": [a for a in rows if a.waiting],
+        # by_urgency's first rank is exactly late_or_due(today, yesterday).
+        "overdue": [a for a in rows if a.urgency == 0],
     }
 
 
@@ -264,7 +290,7 @@ def inbox(request):
     units = access.unit_ids(request.user)
     require(units)
     today = deadlines.local_today()
-    sections = {name: list(qs) for name, qs in inbox_sections(units, today).items()}
+    sections = inbox_rows(units, today)
     corrections = corrections_for(a.assigned_at for a in (*sections["new"], *sections["handling"]))
     for assignment in sections["new"]:
         assignment.return_window = deadlines.return_window(assignment.assigned_at, corrections)
@@ -278,9 +304,14 @@ def inbox(request):
         assignment.outstanding = outstanding.get((assignment.proposal_id, assignment.round), [])
     soon = deadlines.add_working_days(today, settings.TIAN["DUE_SOON_WORKING_DAYS"], corrections)
     notes = list(
-        SupervisionNote.objects.filter(
-            assignment__unit_id__in=units, answered_at__isnull=True
-        ).select_related("assignment__proposal", "assignment__unit", "created_by")
+        SupervisionNote.objects.filter(assignment__unit_id__in=units, answered_at__isnull=True)
+        .select_related("assignment__proposal", "assignment__unit", "created_by")
+        # The list shows the proposal's number and title, never its texts.
+        .defer(
+            "assignment__proposal__reasons",
+            "assignment__proposal__suggestions",
+            "assignment__proposal__review_comment",
+        )
     )
     supervised = {note.assignment_id for note in notes}
     with_extension_state(sections["handling"])

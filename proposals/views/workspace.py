@@ -2,7 +2,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import render
@@ -310,16 +310,19 @@ def detail(request, pk):
         )
     if internal:
         _first_contacts(proposal, assignments, contacts, corrections)
-    merged_in = list(proposal.merged_proposals.order_by("number", "id"))
-    related = [p.pk for p in merged_in] + (
-        [proposal.merged_into_id] if proposal.merged_into_id else []
+    # Linked only where the viewer may open them; the titles are shown either way. Whether
+    # the viewer may open a merged-in proposal is asked in the query that lists them.
+    merged_in = list(
+        proposal.merged_proposals.order_by("number", "id")
+        .only("number", "title", "merged_into")
+        .annotate(linkable=Exists(visible_proposals(user).filter(pk=OuterRef("pk"))))
     )
-    # Linked only where the viewer may open them; the titles are shown either way.
-    linkable = (
-        set(visible_proposals(user).filter(pk__in=related).values_list("pk", flat=True))
-        if related
-        else set()
-    )
+    linkable = {m.pk for m in merged_in if m.linkable}
+    if (
+        proposal.merged_into_id
+        and visible_proposals(user).filter(pk=proposal.merged_into_id).exists()
+    ):
+        linkable.add(proposal.merged_into_id)
     events = access.timeline(
         user,
         proposal,
