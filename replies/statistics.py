@@ -680,29 +680,32 @@ def _queries(scope, day):
 DAY_FIGURES = ("overdue", "contact_overdue")
 
 
-def _day_tally(scope, day):
-    """The figures of `DAY_FIGURES` of a scope, as `_tally` gives them (by part): the same
-    count expressions, over the open work only (every overdue count needs it open)."""
+def _day_queries(scope, day):
+    """The two queries of the figures of `DAY_FIGURES`: the same count expressions as
+    `_queries`, over the open work only (every overdue count needs it open)."""
     open_work = _assignments_in(scope).filter(role__in=REPLYING, replied_at__isnull=True)
-    counted = _Counted()
-    handling = (
-        open_work.filter(round=1)
+    return {
+        "handling": open_work.filter(round=1)
         .values(*_by_proposal(scope))
         .annotate(overdue=_handling_counts(day, per_unit=False)["overdue"])
-        .order_by()
-    )
-    for row in handling:
-        counted.by_proposal(row, "proposal__", {"overdue": row["overdue"]})
-    by_unit = (
-        open_work.annotate(contact_late=_contact_late(day))
+        .order_by(),
+        "unit_handling": open_work.annotate(contact_late=_contact_late(day))
         .values(*scope.keys, "unit", "round")
         .annotate(
             overdue=_handling_counts(day, per_unit=True)["overdue"],
             contact_overdue=_contact_overdue(),
         )
-        .order_by()
-    )
-    for row in by_unit:
+        .order_by(),
+    }
+
+
+def _day_tally(scope, day):
+    """The figures of `DAY_FIGURES` of a scope, as `_tally` gives them (by part)."""
+    counted = _Counted()
+    rows = _fetched(scope, day, day_figures=True)
+    for row in rows["handling"]:
+        counted.by_proposal(row, "proposal__", {"overdue": row["overdue"]})
+    for row in rows["unit_handling"]:
         counts = {"overdue": row["overdue"], "contact_overdue": row["contact_overdue"]}
         counted.by_unit(row, row["unit"], row["round"], counts)
     return counted.parts
@@ -839,25 +842,27 @@ def _day_values(day, database):
     ]
 
 
-def _compiled_queries(database, by_part, shape):
-    """{name: (SQL, params with stand-ins)} of the five queries of a session, by part or
-    not, for `shape` parts (0: every part)."""
-    key = (database.alias, by_part, shape)
+def _compiled_queries(day_figures, database, by_part, shape):
+    """{name: (SQL, params with stand-ins)} of the five queries (or the day figures' two) of
+    a session, by part or not, for `shape` parts (0: every part)."""
+    key = (day_figures, database.alias, by_part, shape)
     compiled = _compiled.get(key)
     if compiled is None:
+        queries = _day_queries if day_figures else _queries
         parts = tuple(_STAND_IN_PARTS - i for i in range(shape)) or None
         scope = Scope(_STAND_IN_SESSION, by_part=by_part, parts=parts)
         compiled = _compiled[key] = {
             name: queryset.query.get_compiler(connection=database).as_sql()
-            for name, queryset in _queries(scope, _StandInDay()).items()
+            for name, queryset in queries(scope, _StandInDay()).items()
         }
     return compiled
 
 
-def _fetched(scope, day):
-    """The rows of the five queries, as dicts: compiled once for a session (above)."""
+def _fetched(scope, day, day_figures=False):
+    """The rows of the five queries (`_queries`), or of the day figures' two (`_day_queries`),
+    as dicts: compiled once for a session (above)."""
     if scope.session is None:
-        return _queries(scope, day)
+        return (_day_queries if day_figures else _queries)(scope, day)
     database = connections[router.db_for_read(Proposal)]
     chosen = scope.parts or ()
     shape = 1 << (len(chosen) - 1).bit_length() if chosen else 0
@@ -870,7 +875,8 @@ def _fetched(scope, day):
     values = dict(zip(stand_ins, [scope.session, *parts, *_day_values(day, database)], strict=True))
     rows = {}
     with database.cursor() as cursor:
-        for name, (sql, params) in _compiled_queries(database, scope.by_part, shape).items():
+        compiled = _compiled_queries(day_figures, database, scope.by_part, shape)
+        for name, (sql, params) in compiled.items():
             cursor.execute(sql, [_put(p, values) for p in params])
             names = [column[0] for column in cursor.description]
             rows[name] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -154,6 +154,16 @@ def test_a_parts_five_queries_are_compiled_once_and_count_what_they_count_built(
         compiled = statistics.tally(scope, day)
         with mock.patch.object(statistics, "_fetched", statistics._queries):
             assert compiled == statistics.tally(scope, day)
+    # The day's figures alone (a new day), compiled as well.
+    for scope in (Scope(two.s2.pk), Scope(two.s2.pk, by_part=True, parts=cases[0][1])):
+        compiled = statistics._day_tally(scope, day)
+        assert compiled[scope.parts[0] if scope.parts else None]["units"][two.other_unit.pk] == {
+            "overdue": 1,
+            "contact_overdue": 1,
+        }
+        built = lambda scope, day, day_figures: statistics._day_queries(scope, day)  # noqa: E731
+        with mock.patch.object(statistics, "_fetched", built):
+            assert compiled == statistics._day_tally(scope, day)
     s2 = counted[cases[0]][cases[0][1][0]]
     assert s2["units"][two.other_unit.pk]["overdue"] == 1
     assert s2["units"][two.other_unit.pk]["contact_overdue"] == 1
