@@ -558,6 +558,13 @@ class Assignment(models.Model):
             ),
             # Statistics: a session's assignments, or those of some parts of it.
             models.Index(F("session"), statistics_part("proposal"), name="assignment_statistics"),
+            # ... and its open work alone: what is overdue, counted again on a new day.
+            models.Index(
+                F("session"),
+                statistics_part("proposal"),
+                condition=Q(replied_at__isnull=True, is_active=True, role__in=["lead", "split"]),
+                name="assignment_open_statistics",
+            ),
         ]
 
     def __str__(self):
