@@ -6,6 +6,7 @@ else, nothing. What each of them reads of the history (`timeline`) and which
 buttons they are offered (`available_actions`) are decided here too.
 """
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
@@ -99,7 +100,7 @@ def proposer_of(user):
         return None
     try:
         return user.proposer
-    except Exception:  # RelatedObjectDoesNotExist
+    except ObjectDoesNotExist:  # no profile; a database error is not "no profile"
         return None
 
 
