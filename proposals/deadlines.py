@@ -4,8 +4,9 @@ A day is a working day if it is Monday to Friday and not a public holiday, or a 
 made a working day (调休). The `holidays` library supplies the State Council's yearly
 arrangements; `CalendarDay` rows are corrections by committee staff and win over the library.
 
-Nothing here is cached beyond one computation except the library's own (static) data, so a
-deadline always reflects the corrections of the moment. The due dates stored on `Assignment`
+Nothing here is cached beyond one computation except the library's own (static) data and
+`latest_start_due_before`'s walk, which is remembered for the corrections and rules it read
+(they are its key), so a deadline always reflects the corrections of the moment. The due dates stored on `Assignment`
 (`reply_due`, `opinion_due`) are snapshots taken at assignment: the workflow recomputes them
 when the calendar is corrected or a rule changes.
 

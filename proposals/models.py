@@ -562,6 +562,7 @@ class Assignment(models.Model):
             models.Index(
                 F("session"),
                 statistics_part("proposal"),
+                # The replying roles (Role.LEAD, Role.SPLIT: the class is not in scope here).
                 condition=Q(replied_at__isnull=True, is_active=True, role__in=["lead", "split"]),
                 name="assignment_open_statistics",
             ),

@@ -23,6 +23,7 @@ import hashlib
 import pickle
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection, connections, router
 from django.db.models import (
@@ -699,10 +700,10 @@ def _day_queries(scope, day):
     }
 
 
-def _day_tally(scope, day):
+def _day_tally(scope, day, compiled=True):
     """The figures of `DAY_FIGURES` of a scope, as `_tally` gives them (by part)."""
     counted = _Counted()
-    rows = _fetched(scope, day, day_figures=True)
+    rows = _fetched(scope, day, day_figures=True, compiled=compiled)
     for row in rows["handling"]:
         counted.by_proposal(row, "proposal__", {"overdue": row["overdue"]})
     for row in rows["unit_handling"]:
@@ -750,7 +751,7 @@ class _Counted:
         _add(self.tables_of(row)[table].setdefault(unit, {}), counts)
 
 
-def _tally(scope, day):
+def _tally(scope, day, compiled=True):
     """Every table's counts (before `_finish`) by part: {part: {table: {row key: counts}}},
     "by_state" among the tables; one part, None, unless the scope counts by part.
 
@@ -760,7 +761,7 @@ def _tally(scope, day):
     Round 1 everywhere but in the round-2 table.
     """
     counted = _Counted()
-    rows = _fetched(scope, day)
+    rows = _fetched(scope, day, compiled=compiled)
     for row in rows["intake"]:
         state, n = row["state"], row["n"]
         counts = {"received": n}
@@ -842,57 +843,87 @@ def _day_values(day, database):
     ]
 
 
+def _stand_ins(shape, database):
+    """The stand-in values, in the order `_fetched` gives the real ones."""
+    return [
+        _STAND_IN_SESSION,
+        *(_STAND_IN_PARTS - i for i in range(shape)),
+        *_day_values(_StandInDay(), database),
+    ]
+
+
 def _compiled_queries(day_figures, database, by_part, shape):
-    """{name: (SQL, params with stand-ins)} of the five queries (or the day figures' two) of
-    a session, by part or not, for `shape` parts (0: every part)."""
-    key = (day_figures, database.alias, by_part, shape)
+    """{name: (SQL, params, slots)} of the five queries (or the day figures' two) of a
+    session, by part or not, for `shape` parts (0: every part). `slots`: (position in the
+    params, index of the real value, the param's type) of each stand-in, found once here.
+
+    Every stand-in must be somewhere, and no other day may be (a day the stand-ins do not
+    reach would be counted as the stand-in's 1901): refused here rather than miscounted."""
+    key = (day_figures, database.alias, by_part, shape, settings.TIME_ZONE, settings.USE_TZ)
     compiled = _compiled.get(key)
     if compiled is None:
         queries = _day_queries if day_figures else _queries
         parts = tuple(_STAND_IN_PARTS - i for i in range(shape)) or None
         scope = Scope(_STAND_IN_SESSION, by_part=by_part, parts=parts)
-        compiled = _compiled[key] = {
-            name: queryset.query.get_compiler(connection=database).as_sql()
-            for name, queryset in queries(scope, _StandInDay()).items()
-        }
+        stand_ins = _stand_ins(shape, database)
+        index = {value: i for i, value in enumerate(stand_ins)}
+        compiled, found = {}, set()
+        for name, queryset in queries(scope, _StandInDay()).items():
+            sql, params = queryset.query.get_compiler(connection=database).as_sql()
+            slots = []
+            for position, param in enumerate(params):
+                i = None
+                # (SQLite is given days as text: a stand-in day is its text there.)
+                if isinstance(param, int | str | datetime.date) and not isinstance(param, bool):
+                    i = index.get(param)
+                if i is not None:
+                    slots.append((position, i, type(param)))
+                elif _is_day(param):
+                    raise AssertionError(f"{name}: a day that is not a stand-in: {param!r}")
+            found.update(i for _position, i, _type in slots)
+            compiled[name] = (sql, params, slots)
+        missing = set(range(len(stand_ins))) - found
+        assert not missing, f"stand-ins missing from the compiled queries: {missing}"
+        _compiled[key] = compiled
     return compiled
 
 
-def _fetched(scope, day, day_figures=False):
+def _is_day(param):
+    """A date or datetime, or its text as SQLite is given it."""
+    if isinstance(param, datetime.date):
+        return True
+    if not isinstance(param, str):
+        return False
+    try:
+        datetime.date.fromisoformat(param[:10])
+    except ValueError:
+        return False
+    return True
+
+
+def _fetched(scope, day, day_figures=False, compiled=True):
     """The rows of the five queries (`_queries`), or of the day figures' two (`_day_queries`),
-    as dicts: compiled once for a session (above)."""
-    if scope.session is None:
+    as dicts: compiled once for a session (above), unless `compiled` is False (as Django
+    builds them: the direct count the kept and compiled ones are checked against)."""
+    if not compiled or scope.session is None or scope.parts == ():
         return (_day_queries if day_figures else _queries)(scope, day)
     database = connections[router.db_for_read(Proposal)]
     chosen = scope.parts or ()
     shape = 1 << (len(chosen) - 1).bit_length() if chosen else 0
     parts = (*chosen, *chosen[-1:] * (shape - len(chosen)))
-    stand_ins = [
-        _STAND_IN_SESSION,
-        *(_STAND_IN_PARTS - i for i in range(shape)),
-        *_day_values(_StandInDay(), database),
-    ]
-    values = dict(zip(stand_ins, [scope.session, *parts, *_day_values(day, database)], strict=True))
+    values = [scope.session, *parts, *_day_values(day, database)]
     rows = {}
     with database.cursor() as cursor:
-        compiled = _compiled_queries(day_figures, database, scope.by_part, shape)
-        for name, (sql, params) in compiled.items():
-            cursor.execute(sql, [_put(p, values) for p in params])
+        queries = _compiled_queries(day_figures, database, scope.by_part, shape)
+        for name, (sql, params, slots) in queries.items():
+            params = list(params)
+            for position, i, kind in slots:
+                # An int as the type the stand-in was given (psycopg's Int4 for a part).
+                params[position] = kind(values[i]) if issubclass(kind, int) else values[i]
+            cursor.execute(sql, params)
             names = [column[0] for column in cursor.description]
             rows[name] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     return rows
-
-
-_ABSENT = object()
-
-
-def _put(param, values):
-    """A compiled query's parameter, or the real value in a stand-in's place (an int as the
-    type the stand-in was given: psycopg's Int4 for a part)."""
-    value = values.get(param, _ABSENT)
-    if value is _ABSENT:
-        return param
-    return type(param)(value) if isinstance(param, int) else value
 
 
 # PostgreSQL prices a join by how many rows it expects from each side. Every table of one
@@ -918,10 +949,10 @@ def _joined_by_hashing(scope):
         cursor.execute("RESET enable_nestloop")
 
 
-def tally(scope, day):
+def tally(scope, day, compiled=True):
     """The counts of a scope (`_tally`), with the planner set for its size."""
     with _joined_by_hashing(scope):
-        return _tally(scope, day)
+        return _tally(scope, day, compiled)
 
 
 def _added(total, tally, sign):
@@ -981,7 +1012,7 @@ def _is_open(tally):
 # (append-only: ids only grow) with the proposal's session. A session's latest event is the
 # version of its figures; the events since a kept version name the proposals, hence the
 # parts, that changed. Once steps come to a session, its counts are kept part by part: a
-# step makes one part (a 32nd of the session) counted again, the session's figures are the
+# step makes one part (a 64th of the session) counted again, the session's figures are the
 # sum of its parts, and all sessions' the sum of the sessions'. A session no step came to
 # since it was counted is counted as a whole (cheaper), and kept as a sum only.
 #
@@ -1096,7 +1127,7 @@ def _session_counts(session_id, version, day, kept=_UNREAD):
     if parts is not None and parts["version"] == version:
         read_at = parts["read_at"]  # nothing read since: what was seen then stands
     if len(stale) > STATISTICS_PARTS // 2:
-        # Most of the session (a new day with open work everywhere): counted whole, part
+        # Most of the session (its first step, or steps in most parts): counted whole, part
         # by part, which reads each table once rather than part after part.
         stale = set(range(STATISTICS_PARTS))
         if seen is None:
@@ -1159,11 +1190,13 @@ def figures(session, today, use_cache=True, session_versions=None):
     """The counts of each table's rows: {table key: {row key: counts}}, and "by_state".
 
     Kept, and counted again where the data changed (above); `use_cache=False` counts
-    everything directly. `session_versions`: from `versions(session)`, if already read.
+    everything directly, by the queries as Django builds them (what the kept and compiled
+    counts are checked against). `session_versions`: from `versions(session)`, if read.
     """
     day = Day(today)
     if not use_cache:
-        return _finished(_summed(tally(Scope(session.pk if session else None), day).values()))
+        scope = Scope(session.pk if session else None)
+        return _finished(_summed(tally(scope, day, compiled=False).values()))
     if session_versions is None:
         session_versions = versions(session)
     if session is not None:

@@ -147,13 +147,10 @@ def test_a_parts_five_queries_are_compiled_once_and_count_what_they_count_built(
             counted[session, parts] = statistics.tally(scope, day)
         # Built for the stand-ins once per number of parts (1, then 4 for three parts).
         assert built.call_count == (0 if (session, parts) == cases[1] else 1)
-        with mock.patch.object(statistics, "_fetched", statistics._queries):
-            assert counted[session, parts] == statistics.tally(scope, day)
+        assert counted[session, parts] == statistics.tally(scope, day, compiled=False)
     # A whole session, at once and part by part, by the same compiled queries.
     for scope in (Scope(two.session.pk), Scope(two.s2.pk, by_part=True)):
-        compiled = statistics.tally(scope, day)
-        with mock.patch.object(statistics, "_fetched", statistics._queries):
-            assert compiled == statistics.tally(scope, day)
+        assert statistics.tally(scope, day) == statistics.tally(scope, day, compiled=False)
     # The day's figures alone (a new day), compiled as well.
     for scope in (Scope(two.s2.pk), Scope(two.s2.pk, by_part=True, parts=cases[0][1])):
         compiled = statistics._day_tally(scope, day)
@@ -161,9 +158,7 @@ def test_a_parts_five_queries_are_compiled_once_and_count_what_they_count_built(
             "overdue": 1,
             "contact_overdue": 1,
         }
-        built = lambda scope, day, day_figures: statistics._day_queries(scope, day)  # noqa: E731
-        with mock.patch.object(statistics, "_fetched", built):
-            assert compiled == statistics._day_tally(scope, day)
+        assert compiled == statistics._day_tally(scope, day, compiled=False)
     s2 = counted[cases[0]][cases[0][1][0]]
     assert s2["units"][two.other_unit.pk]["overdue"] == 1
     assert s2["units"][two.other_unit.pk]["contact_overdue"] == 1
@@ -225,11 +220,55 @@ def test_a_session_with_open_work_has_what_is_overdue_counted_again_on_another_d
     assert session["assigned"] == on_the_day["assigned"] == 1
     assert after["units"][world.kjj_unit.pk]["overdue"] == 1
     assert same(after, figures(world.session, due + DAY, use_cache=False))
-    # A step on that day in the same part still counts the part again, whole.
+    # A step on that day in another part: that part counted again, whole.
     submitted(world, world.session, "关于菜市场的建议")
     assert same(
         figures(world.session, due + DAY), figures(world.session, due + DAY, use_cache=False)
     )
+
+
+def test_a_step_on_a_new_day_in_a_part_with_open_work_counts_that_part_again_whole(world):
+    """069's part, kept with its open work on the day before, changes by a step on the next
+    day: counted again whole by the five queries, not patched with the day's figures."""
+    due = world.lead.reply_due
+    submitted(world, world.session, "关于路灯的建议")
+    figures(world.session, due)
+    submitted(world, world.session, "关于公园的建议")
+    figures(world.session, due)  # kept in parts on `due`
+    contact(world.lead, world.kjj, method="meeting")
+    part = world.lead.proposal_id % STATISTICS_PARTS
+    with (
+        mock.patch.object(statistics, "tally", wraps=statistics.tally) as counted,
+        mock.patch.object(statistics, "_day_tally", wraps=statistics._day_tally) as day_counted,
+    ):
+        counts = figures(world.session, due + DAY)
+    assert [call.args[0] for call in counted.call_args_list] == [
+        Scope(world.session.pk, by_part=True, parts=(part,))
+    ]
+    assert day_counted.call_count == 0  # 069's is the only part with open work
+    assert counts["units"][world.kjj_unit.pk]["overdue"] == 1
+    assert same(counts, figures(world.session, due + DAY, use_cache=False))
+
+
+def test_a_compiled_query_with_a_day_that_is_not_a_stand_in_is_refused(world):
+    """A day put into the queries other than through the stand-ins would be counted as the
+    stand-in's 1901: compiling refuses it rather than miscount."""
+    statistics._compiled.clear()
+    built = statistics._day_queries
+
+    def with_another_day(scope, day):
+        queries = built(scope, day)
+        queries["handling"] = queries["handling"].filter(
+            proposal__submitted_at__date__lt=day.today - DAY
+        )
+        return queries
+
+    with (
+        mock.patch.object(statistics, "_day_queries", with_another_day),
+        pytest.raises(AssertionError, match="not a stand-in"),
+    ):
+        statistics._day_tally(Scope(world.session.pk), statistics.Day(timezone.localdate()))
+    statistics._compiled.clear()
 
 
 def test_a_first_contact_late_on_a_new_day_is_counted_with_the_days_figures(two):
