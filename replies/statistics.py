@@ -379,14 +379,6 @@ class Table:
     def all_rows(self):
         return [*self.rows, self.total] if self.total is not None else list(self.rows)
 
-    @property
-    def lines(self):
-        """The rows with their cells, as the page and the workbook show them."""
-        return [
-            {"row": row, "cells": row.cells(self.columns), "is_total": row is self.total}
-            for row in self.all_rows()
-        ]
-
 
 def _finish(counts):
     """The counts worked out from others: receipts not returned, satisfied or basically."""
@@ -981,6 +973,21 @@ def _drop_empty(total):
             del rows[key]
 
 
+def _pickled(counts):
+    return pickle.dumps(counts, pickle.HIGHEST_PROTOCOL)
+
+
+def _unpickled(data):
+    return pickle.loads(data)  # noqa: S301 — our own cache entries
+
+
+def _swapped(total, old, new):
+    """Take `old` counts out of `total` and put `new` in; `new` pickled, to be kept."""
+    _added(total, old, -1)
+    _added(total, new, 1)
+    return _pickled(new)
+
+
 def _summed(tallies):
     total = _empty()
     for tally in tallies:
@@ -1149,17 +1156,13 @@ def _session_counts(session_id, version, day, kept=_UNREAD):
             scope = Scope(session_id, by_part=True, parts=tuple(on_another_day) if few else None)
             day_counts = _day_tally(scope, day)
         for p in on_another_day:
-            old = pickle.loads(kept_parts[p][2])  # noqa: S301 — our own entry
+            old = _unpickled(kept_parts[p][2])
             new = _with_day(old, day_counts.get(p, _empty()))
-            _added(counts, old, -1)
-            _added(counts, new, 1)
-            kept_parts[p] = (day.stamp, True, pickle.dumps(new, pickle.HIGHEST_PROTOCOL))
-        for p in stale:
-            _added(counts, pickle.loads(kept_parts[p][2]), -1)  # noqa: S301 — our own entry
+            kept_parts[p] = (day.stamp, True, _swapped(counts, old, new))
     for p in stale:
+        old = _unpickled(kept_parts[p][2]) if p in kept_parts else _empty()
         new = fresh.get(p, _empty())
-        _added(counts, new, 1)
-        kept_parts[p] = (day.stamp, _is_open(new), pickle.dumps(new, pickle.HIGHEST_PROTOCOL))
+        kept_parts[p] = (day.stamp, _is_open(new), _swapped(counts, old, new))
     _drop_empty(counts)
     cache.set(
         key,
@@ -1226,9 +1229,8 @@ def _all_counts(session_versions, day):
     counts = kept["counts"]
     for pk in stale:
         new = _session_counts(pk, session_versions[pk], day)
-        _added(counts, pickle.loads(of[pk][2]), -1)  # noqa: S301 — our own entry
-        _added(counts, new, 1)
-        of[pk] = _kept_session(session_versions[pk], new)
+        pickled = _swapped(counts, _unpickled(of[pk][2]), new)
+        of[pk] = (session_versions[pk], _is_open(new), pickled)
     if stale or new_day:
         _drop_empty(counts)
         cache.set(ALL_KEY, {"stamp": day.stamp, "of": of, "counts": counts}, KEPT_SECONDS)
@@ -1236,7 +1238,7 @@ def _all_counts(session_versions, day):
 
 
 def _kept_session(version, counts):
-    return (version, _is_open(counts), pickle.dumps(counts, pickle.HIGHEST_PROTOCOL))
+    return (version, _is_open(counts), _pickled(counts))
 
 
 def _all_counted_again(session_versions, day):
